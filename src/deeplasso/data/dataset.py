@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -176,7 +175,7 @@ def load(name: str, data_dir=None, *, download=None, progress: bool = True) -> I
         uint8 images ``(n, C, H, W)`` and int64 labels in the official order.
         ``"digits"`` (scikit-learn's 8x8 digits, 1,797 images, values 0..16)
         is scaled to 0..255 by ``round(v * 255 / 16)`` and split 80/20,
-        stratified, with the fixed seed 0 (1,437 train / 360 test images, each
+        stratified, with the fixed seed 0 (1,438 train / 359 test images, each
         part in the original order).
 
     Raises

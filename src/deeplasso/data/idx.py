@@ -14,7 +14,6 @@ by the file name.  The whole file is read at once and turned into an array with
 from __future__ import annotations
 
 import gzip
-import os
 import struct
 import zlib
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 
 from .errors import DataFormatError
 
-__all__ = ["read_idx", "write_idx", "read_idx_images", "read_idx_labels"]
+__all__ = ["parse_idx", "read_idx", "write_idx", "read_idx_images", "read_idx_labels"]
 
 #: IDX type code -> numpy dtype (big-endian as stored on disk).
 IDX_TYPES = {
@@ -57,15 +56,6 @@ def _read_bytes(path: Path, name: str | None = None) -> bytes:
     if len(data) > MAX_BYTES:
         raise DataFormatError(name, f"decompresses to more than {MAX_BYTES} bytes")
     return data
-
-
-def _decompress_if_gzip(data: bytes, name: str) -> bytes:
-    if data[:2] != GZIP_MAGIC:
-        return data
-    try:
-        return gzip.decompress(data)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise DataFormatError(name, f"corrupt or truncated gzip data ({exc})") from exc
 
 
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
@@ -256,6 +246,3 @@ def write_idx(path, array, compress=None) -> Path:
         f.write(data)
     return path
 
-
-def _file_size(path) -> int:
-    return os.stat(path).st_size

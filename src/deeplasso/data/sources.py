@@ -186,8 +186,8 @@ SOURCES = {
         download_subdir="",
         homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
         hint="either version works: the binary one (cifar-10-binary.tar.gz or its folder "
-        "cifar-10-batches-bin/) or the python one (cifar-10-python.tar.gz or its folder "
-        "cifar-10-batches-py/)",
+        "cifar-10-batches-bin/) or the python one (" + _CIFAR_URL + "cifar-10-python.tar.gz "
+        "or its folder cifar-10-batches-py/); put the archive or the folder itself in the data folder",
     ),
 }
 
