@@ -14,6 +14,7 @@ by the file name.  The whole file is read at once and turned into an array with
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -40,22 +41,31 @@ GZIP_MAGIC = b"\x1f\x8b"
 MAX_BYTES = 2**31
 
 
-def _read_bytes(path: Path, name: str | None = None) -> bytes:
-    """Return the (decompressed) content of ``path``; gzip is sniffed."""
+def _read_bytes(path: Path, name: str | None = None) -> bytearray:
+    """Return the (decompressed) content of ``path``; gzip is sniffed.
+
+    A :class:`bytearray` is returned so that arrays made from it with
+    :func:`numpy.frombuffer` are writable without another copy.
+    """
     name = name or str(path)
     try:
         with open(path, "rb") as f:
             head = f.read(2)
             f.seek(0)
             if head != GZIP_MAGIC:
-                return f.read()
+                buf = bytearray(os.fstat(f.fileno()).st_size)
+                n = f.readinto(buf)
+                del buf[n:]
+                return buf
+            out = bytearray()
             with gzip.GzipFile(fileobj=f, mode="rb") as g:
-                data = g.read(MAX_BYTES + 1)
+                while chunk := g.read(1 << 24):
+                    out += chunk
+                    if len(out) > MAX_BYTES:
+                        raise DataFormatError(name, f"decompresses to more than {MAX_BYTES} bytes")
+            return out
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise DataFormatError(name, f"corrupt or truncated gzip data ({exc})") from exc
-    if len(data) > MAX_BYTES:
-        raise DataFormatError(name, f"decompresses to more than {MAX_BYTES} bytes")
-    return data
 
 
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
@@ -63,8 +73,8 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
 
     Parameters
     ----------
-    data : bytes
-        The whole file content.
+    data : bytes or bytearray
+        The whole file content (a bytearray gives a writable array).
     name : str
         File name used in error messages.
 
@@ -131,8 +141,7 @@ def read_idx(path) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        The stored array (read-only when it shares memory with the file's
-        bytes; copy it before writing to it).
+        The stored array (writable, native byte order).
 
     Raises
     ------
