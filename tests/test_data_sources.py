@@ -153,6 +153,13 @@ def test_missing_cifar_message_and_offline_env(tmp_path, net, monkeypatch):
     assert net.calls == []
 
 
+def test_data_dir_pointing_at_the_data_set_folder_gets_a_hint(tmp_path, net):
+    write_fake_idx(tmp_path / "mnist")
+    with pytest.raises(DataNotFoundError, match="must be the folder ABOVE it") as e:
+        load("mnist", data_dir=tmp_path / "mnist", download=False)
+    assert f"data_dir={tmp_path}" in str(e.value)
+
+
 def test_unknown_name():
     with pytest.raises(ValueError, match="known: mnist, fashion-mnist, cifar10, digits"):
         load("imagenet")

@@ -203,13 +203,13 @@ def load(name: str, data_dir=None, *, download=None, progress: bool = True) -> I
         if not download:
             note = f"Download: not attempted ({why})."
             raise DataNotFoundError(sources._not_found_message(src, report, note), key,
-                                    [r.split(" (")[0] for r in report])
+                                    sources._searched(report))
         try:
             sources.fetch(key, progress=progress)
         except DownloadError as exc:
             note = f"Download into {sources.cache_dir()} failed (offline?): {exc}"
             raise DataNotFoundError(sources._not_found_message(src, report, note), key,
-                                    [r.split(" (")[0] for r in report]) from exc
+                                    sources._searched(report)) from exc
         found, more = sources._scan(key, data_dir)
         if found is None:  # pragma: no cover - fetch() guarantees the files
             raise DataNotFoundError(sources._not_found_message(src, more, "Download finished but files are missing."),

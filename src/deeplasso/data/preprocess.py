@@ -317,7 +317,20 @@ def feature_to_pixel(index, image_shape):
 
 
 def pixel_to_feature(channel, row, col, image_shape):
-    """Inverse of :func:`feature_to_pixel`: ``channel*H*W + row*W + col`` (vectorised)."""
+    """Inverse of :func:`feature_to_pixel`.
+
+    Parameters
+    ----------
+    channel, row, col : int or array_like of int
+        Pixel coordinates (broadcast together).
+    image_shape : (int, int, int)
+        ``(C, H, W)``.
+
+    Returns
+    -------
+    int or numpy.ndarray
+        ``channel*H*W + row*W + col``.
+    """
     shp = _shape(image_shape)
     out = np.ravel_multi_index((np.asarray(channel), np.asarray(row), np.asarray(col)), shp)
     return int(out) if np.ndim(out) == 0 else out.astype(np.int64)

@@ -341,7 +341,22 @@ def _scan(name: str, data_dir=None):
                     report.append(f"{path} ({origin}): {what}")
                 else:
                     report.append(f"{path} ({origin}): missing {', '.join(missing)}")
+    if data_dir is not None:  # a common mistake: pointing at the data set folder itself
+        d = Path(data_dir).expanduser()
+        direct = (src.layout == "idx" and d.is_dir() and not _check_idx_folder(d)[1]) or (
+            src.layout == "cifar" and d.name in src.subdirs
+        )
+        if direct:
+            report.append(
+                f"note: {d} itself holds {src.title} files; data_dir must be the folder ABOVE it "
+                f"(data_dir={d.parent})"
+            )
     return None, report
+
+
+def _searched(report):
+    """Folders/files named in a scan report (notes left out)."""
+    return [r.split(" (")[0] for r in report if not r.startswith("note:")]
 
 
 def _not_found_message(src: DataSource, report, download_note: str) -> str:
@@ -398,7 +413,7 @@ def locate(name: str, data_dir=None) -> Located:
     found, report = _scan(src.name, data_dir)
     if found is None:
         msg = _not_found_message(src, report, "Download: not attempted.")
-        raise DataNotFoundError(msg, src.name, [r.split(" (")[0] for r in report])
+        raise DataNotFoundError(msg, src.name, _searched(report))
     return found
 
 

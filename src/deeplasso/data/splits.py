@@ -286,7 +286,27 @@ def official_split(ds: ImageDataset, val_fraction: float = 0.1, random_state=0) 
 
 def make_split(ds: ImageDataset, scheme: str = "paper", *, val_fraction: float = 0.1,
                fractions=(0.8, 0.1, 0.1), random_state=0) -> Split:
-    """Dispatch to :func:`paper_split` (``"paper"``) or :func:`official_split` (``"official"``)."""
+    """Make a split by name.
+
+    Parameters
+    ----------
+    ds : ImageDataset
+        Official data.
+    scheme : {"paper", "official"}
+        :func:`paper_split` (pooled, stratified ``fractions``) or
+        :func:`official_split` (official test set, ``val_fraction`` of train
+        for validation).
+    val_fraction : float
+        Used by ``"official"``.
+    fractions : (float, float, float)
+        Used by ``"paper"``.
+    random_state : int, numpy.random.Generator or None
+        Source of randomness (default 0).
+
+    Returns
+    -------
+    Split
+    """
     if scheme == "paper":
         return paper_split(ds, fractions, random_state)
     if scheme == "official":
