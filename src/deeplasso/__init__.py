@@ -1,7 +1,30 @@
-"""deeplasso: LassoNet feature selection for deep networks."""
+"""deeplasso: LassoNet feature selection for deep networks.
 
+Sparse in the *inputs*: a LassoNet ``f(x) = theta x + f_W(x)`` trained along a
+warm-started lambda path with mini-batches tells which input features a network
+really needs, and the order in which it lets them go.
+"""
+
+from .estimators import LassoNetClassifier, LassoNetRegressor
+from .modules import LassoNet, PlainMLP
+from .path import NonFiniteLossError, Path, PathConfig, PathPoint, fit_path
 from .prox import FeatureGroups, hier_prox, hier_prox_grouped, make_groups
 
 __version__ = "0.1.0"
 
-__all__ = ["hier_prox", "hier_prox_grouped", "make_groups", "FeatureGroups", "__version__"]
+__all__ = [
+    "LassoNetClassifier",
+    "LassoNetRegressor",
+    "LassoNet",
+    "PlainMLP",
+    "Path",
+    "PathPoint",
+    "PathConfig",
+    "fit_path",
+    "NonFiniteLossError",
+    "hier_prox",
+    "hier_prox_grouped",
+    "make_groups",
+    "FeatureGroups",
+    "__version__",
+]

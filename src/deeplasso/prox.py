@@ -130,22 +130,15 @@ class FeatureGroups:
     index: torch.Tensor
     n_features: int
     sizes: torch.Tensor
+    group_of: torch.Tensor  # (n_features,) group id of every feature
 
     @property
     def n_groups(self) -> int:
         return int(self.index.shape[1])
 
     def to(self, device: torch.device | str) -> "FeatureGroups":
-        return FeatureGroups(self.index.to(device), self.n_features, self.sizes.to(device))
-
-    def group_of_feature(self) -> np.ndarray:
-        """Group id of each feature, shape (n_features,)."""
-        idx = self.index.cpu().numpy()
-        out = np.empty(self.n_features, dtype=np.int64)
-        for_cols = np.broadcast_to(np.arange(idx.shape[1]), idx.shape)
-        valid = idx < self.n_features
-        out[idx[valid]] = for_cols[valid]
-        return out
+        return FeatureGroups(self.index.to(device), self.n_features, self.sizes.to(device),
+                             self.group_of.to(device))
 
 
 def make_groups(groups: Sequence[Sequence[int]] | None, n_features: int) -> FeatureGroups:
@@ -192,7 +185,9 @@ def make_groups(groups: Sequence[Sequence[int]] | None, n_features: int) -> Feat
         index[: arr.size, g] = arr
     index[0, len(members):] = singles
     sizes = np.concatenate([[m.size for m in members], np.ones(singles.size, dtype=np.int64)])
-    return FeatureGroups(torch.from_numpy(index), n_features, torch.from_numpy(sizes.astype(np.int64)))
+    owner[singles] = np.arange(len(members), n_groups)
+    return FeatureGroups(torch.from_numpy(index), n_features, torch.from_numpy(sizes.astype(np.int64)),
+                         torch.from_numpy(owner))
 
 
 def hier_prox_grouped(

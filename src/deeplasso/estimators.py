@@ -1,0 +1,447 @@
+"""scikit-learn estimators on top of the path engine.
+
+``__init__`` only stores its arguments; everything is checked in ``fit``. Fitted
+state ends in ``_``. Numpy in, numpy out.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from typing import Sequence
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.feature_selection import SelectorMixin
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .modules import LassoNet
+from .path import NonFiniteLossError, Path, PathConfig, PathPoint, fit_path
+
+__all__ = ["LassoNetClassifier", "LassoNetRegressor"]
+
+
+def _resolve_device(device) -> torch.device:
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a torch device ('cpu', 'cuda', 'cuda:0', ...): {exc}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but CUDA is not available here; use device='cpu'.")
+    return dev
+
+
+class _BaseLassoNet(SelectorMixin, BaseEstimator):
+    _task = "classification"
+
+    def __init__(
+        self,
+        hidden_dims: Sequence[int] = (100,),
+        *,
+        M: float = 10.0,
+        lambda_start: float | str = "auto",
+        path_multiplier: float = 1.02,
+        lambda_max: float = math.inf,
+        n_features_to_select: int | float | None = None,
+        batch_size: int | None = 64,
+        max_epochs: int = 100,
+        patience: int = 5,
+        tol: float = 0.01,
+        lr: float = 1e-3,
+        optimizer="adam",
+        dropout: float | None = None,
+        groups: Sequence[Sequence[int]] | None = None,
+        validation_fraction: float = 0.1,
+        store_path_weights: bool = False,
+        random_state=None,
+        verbose: int = 1,
+        device: str | None = None,
+    ):
+        self.hidden_dims = hidden_dims
+        self.M = M
+        self.lambda_start = lambda_start
+        self.path_multiplier = path_multiplier
+        self.lambda_max = lambda_max
+        self.n_features_to_select = n_features_to_select
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.tol = tol
+        self.lr = lr
+        self.optimizer = optimizer
+        self.dropout = dropout
+        self.groups = groups
+        self.validation_fraction = validation_fraction
+        self.store_path_weights = store_path_weights
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self, n_features: int) -> tuple[tuple[int, ...], int]:
+        def bad(name, value, want):
+            raise ValueError(f"{name}={value!r} is invalid: {want}.")
+
+        hd = self.hidden_dims
+        if isinstance(hd, numbers.Integral):
+            hd = (int(hd),)
+        try:
+            hd = tuple(hd)
+        except TypeError:
+            bad("hidden_dims", self.hidden_dims, "expected a sequence of positive ints such as (80, 100)")
+        if not all(isinstance(h, numbers.Integral) and h > 0 for h in hd):
+            bad("hidden_dims", self.hidden_dims, "every hidden width must be a positive int")
+        if not (isinstance(self.M, numbers.Real) and 0 <= self.M < math.inf):
+            bad("M", self.M, "expected a finite number >= 0")
+        ls = self.lambda_start
+        if not (ls == "auto" or (isinstance(ls, numbers.Real) and not isinstance(ls, bool) and 0 < ls < math.inf)):
+            bad("lambda_start", ls, "expected 'auto' or a positive finite number")
+        if not (isinstance(self.path_multiplier, numbers.Real) and 1 < self.path_multiplier < math.inf):
+            bad("path_multiplier", self.path_multiplier, "expected a number > 1 (e.g. 1.02; the paper uses 1.3)")
+        if not (isinstance(self.lambda_max, numbers.Real) and self.lambda_max > 0):
+            bad("lambda_max", self.lambda_max, "expected a positive number (inf for no limit)")
+        if self.batch_size is not None and not (isinstance(self.batch_size, numbers.Integral) and self.batch_size > 0):
+            bad("batch_size", self.batch_size, "expected a positive int, or None for full batch")
+        for name in ("max_epochs", "patience"):
+            v = getattr(self, name)
+            if not (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1):
+                bad(name, v, "expected an int >= 1")
+        if not (isinstance(self.tol, numbers.Real) and 0 <= self.tol < 1):
+            bad("tol", self.tol, "expected a relative improvement in [0, 1)")
+        if not (isinstance(self.lr, numbers.Real) and 0 < self.lr < math.inf):
+            bad("lr", self.lr, "expected a positive number")
+        if self.dropout is not None and not (isinstance(self.dropout, numbers.Real) and 0 <= self.dropout < 1):
+            bad("dropout", self.dropout, "expected None or a number in [0, 1)")
+        if not (isinstance(self.validation_fraction, numbers.Real) and 0 < self.validation_fraction < 1):
+            bad("validation_fraction", self.validation_fraction, "expected a number in (0, 1)")
+        if not (isinstance(self.verbose, numbers.Integral) and self.verbose >= 0):
+            bad("verbose", self.verbose, "expected an int >= 0")
+        if not (isinstance(self.optimizer, str) or callable(self.optimizer)):
+            bad("optimizer", self.optimizer, "expected 'adam', 'adamw', 'sgd', 'rmsprop' or a callable (params, lr)")
+        k = self.n_features_to_select
+        if k is None:
+            k_int = 0
+        elif isinstance(k, numbers.Integral) and not isinstance(k, bool):
+            if not 1 <= k <= n_features:
+                bad("n_features_to_select", k,
+                    f"expected an int in [1, n_features={n_features}] (or a fraction in (0, 1])")
+            k_int = int(k)
+        elif isinstance(k, numbers.Real) and 0 < k <= 1:
+            k_int = max(1, int(round(k * n_features)))
+        else:
+            bad("n_features_to_select", k, f"expected None, an int in [1, {n_features}] or a fraction in (0, 1]")
+        return tuple(int(h) for h in hd), k_int
+
+    def _validate_X(self, X, reset: bool):
+        return validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite=True)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, X_val=None, y_val=None):
+        """Compute the lambda path and end on the best model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs) for regression
+        X_val, y_val : array-like, optional
+            Validation data for early stopping and model choice; if not given, a
+            ``validation_fraction`` of (X, y) is split off (stratified for classifiers).
+
+        Returns
+        -------
+        self
+        """
+        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], ensure_all_finite=True,
+                             multi_output=self._task == "regression", y_numeric=self._task == "regression")
+        n, d = X.shape
+        if n < 2:
+            raise ValueError(f"n_samples={n}: LassoNet needs at least 2 samples to train and validate.")
+        hidden, k_stop = self._check_params(d)
+        y_enc = self._encode_y(y)
+        rs = check_random_state(self.random_state)
+        seed = int(rs.randint(np.iinfo(np.int32).max))
+        if X_val is None and y_val is None:
+            X_tr, X_va, y_tr, y_va = self._split(X, y_enc, seed)
+        elif X_val is None or y_val is None:
+            raise ValueError("give both X_val and y_val, or neither (then a validation_fraction is split off).")
+        else:
+            X_va = validate_data(self, X_val, reset=False, dtype=[np.float32, np.float64], ensure_all_finite=True)
+            y_va = self._encode_y(np.asarray(y_val), fitting=False)
+            if X_va.shape[0] != len(y_va):
+                raise ValueError(f"X_val has {X_va.shape[0]} rows but y_val has {len(y_va)}.")
+            X_tr, y_tr = X, y_enc
+        dev = _resolve_device(self.device)
+        tX = torch.as_tensor(np.ascontiguousarray(X_tr, dtype=np.float32), device=dev)
+        tXv = torch.as_tensor(np.ascontiguousarray(X_va, dtype=np.float32), device=dev)
+        ty, tyv = self._y_tensor(y_tr, dev), self._y_tensor(y_va, dev)
+        cfg = PathConfig(
+            task=self._task, lambda_start=self.lambda_start, path_multiplier=float(self.path_multiplier),
+            lambda_max=float(self.lambda_max), M=float(self.M), lr=float(self.lr), optimizer=self.optimizer,
+            batch_size=self.batch_size, max_epochs=int(self.max_epochs), patience=int(self.patience),
+            tol=float(self.tol), n_features_stop=k_stop, groups=self.groups,
+            class_weight=self._class_weight_tensor(y_tr), store_weights=bool(self.store_path_weights),
+            seed=seed, verbose=int(self.verbose),
+        )
+        limit = k_stop if k_stop else d
+        best: dict = {}
+
+        def keep_best(i: int, point: PathPoint, model) -> None:
+            if point.n_selected > limit:
+                return
+            key = (point.n_selected > 0, point.val_score, -point.val_loss)
+            if not best or key > best["key"]:
+                best.update(key=key, index=i,
+                            state={k: v.detach().clone() for k, v in model.state_dict().items()})
+
+        with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+            torch.manual_seed(seed)
+            model = LassoNet(d, self._n_outputs(y_enc), hidden, self.dropout).to(dev)
+            try:
+                path = fit_path(model, tX, ty, tXv, tyv, cfg, callback=keep_best)
+            except NonFiniteLossError as exc:
+                self.path_ = exc.path
+                raise
+        model.load_state_dict(best["state"])
+        model.eval()
+        self.module_ = model
+        # predictions in float64: exact enough that a row's output does not depend on
+        # which other rows share its batch
+        self._predict_module = copy.deepcopy(model).double().eval()
+        self.path_ = path
+        self.best_index_ = best["index"]
+        self.lambda_start_ = path.meta["lambda_start_used"]
+        self.feature_importances_ = path.feature_importances()
+        self.ranking_ = path.ranking()
+        if k_stop:
+            support = np.zeros(d, dtype=bool)
+            support[self.ranking_[:k_stop]] = True
+        else:
+            support = path[self.best_index_].selected.copy()
+        self.support_ = support
+        self.n_features_selected_ = int(support.sum())
+        return self
+
+    def _split(self, X, y, seed):
+        n = X.shape[0]
+        n_val = int(math.ceil(self.validation_fraction * n))
+        if n < 10 or n_val < 2 or n - n_val < 2:
+            # too few samples to hold any out: validate on the training data itself
+            return X, X, y, y
+        strat = y if self._task == "classification" else None
+        if strat is not None:
+            counts = np.bincount(strat)
+            if counts[counts > 0].min() < 2 or n_val < len(counts):
+                strat = None
+        return train_test_split(X, y, test_size=n_val, random_state=seed, stratify=strat)
+
+    def _get_support_mask(self):
+        check_is_fitted(self, "support_")
+        return self.support_
+
+    # ------------------------------------------------------------------ predict
+    @torch.no_grad()
+    def _forward(self, X) -> np.ndarray:
+        check_is_fitted(self, "module_")
+        X = self._validate_X(X, reset=False)
+        model = self._predict_module
+        dev = next(model.parameters()).device
+        outs = []
+        for i in range(0, X.shape[0], 8192):
+            xb = torch.as_tensor(np.ascontiguousarray(X[i:i + 8192], dtype=np.float64), device=dev)
+            outs.append(model(xb).cpu().numpy())
+        return np.concatenate(outs) if outs else np.zeros((0, model.n_outputs))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        if self._task == "regression":
+            tags.target_tags.multi_output = True
+        return tags
+
+
+class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
+    """LassoNet classifier and feature selector, trained along a lambda path.
+
+    ``f(x) = theta x + f_W(x)`` with an MLP body ``f_W``; the penalty
+    ``lambda * sum_j ||theta_j||_2`` and the hierarchy ``||W0_j||_inf <= M ||theta_j||``
+    remove input features one after another as lambda grows (Lemhadri et al., 2021).
+
+    Parameters
+    ----------
+    hidden_dims : sequence of int, default=(100,)
+        Hidden widths of the MLP body; ``()`` gives a linear model (group lasso).
+    M : float, default=10
+        Hierarchy coefficient.
+    lambda_start : float or "auto", default="auto"
+        First lambda after the dense model. ``"auto"`` runs a cheap ramp (one epoch per
+        doubling) to start just below where features begin to leave.
+    path_multiplier : float, default=1.02
+        Ratio between consecutive lambdas (the paper's ``1 + eps``; it uses 1.3).
+    lambda_max : float, default=inf
+        Stop the path past this lambda.
+    n_features_to_select : int, float or None, default=None
+        Stop the path once at most this many features remain (a float in (0, 1] is a
+        fraction of the features). ``get_support`` then marks exactly that many top
+        features by importance, and the fitted model is the best validation point with
+        at most that many features. ``None``: run to the empty model and end on the best
+        validation point overall.
+    batch_size : int or None, default=64
+        Mini-batch size; ``None`` for full batch.
+    max_epochs : int, default=100
+        Epochs per lambda at most.
+    patience : int, default=5
+        Early-stopping patience (epochs without a relative improvement of ``tol`` of
+        the validation objective).
+    tol : float, default=0.01
+        Relative improvement that counts for early stopping.
+    lr : float, default=1e-3
+        Learning rate; the prox threshold is ``lr * lambda``.
+    optimizer : str or callable, default="adam"
+        "adam", "adamw", "sgd", "rmsprop" or ``callable(params, lr) -> Optimizer``.
+    dropout : float or None
+        Dropout after hidden activations.
+    groups : list of lists of int or None
+        Features that enter and leave together (e.g. a pixel's colour channels).
+    validation_fraction : float, default=0.1
+        Share of the training data held out when no ``X_val`` is given.
+    store_path_weights : bool, default=False
+        Keep every point's weights in ``path_``.
+    random_state : int, RandomState or None
+        Seeds the split, initialisation, shuffling and dropout. Same seed, same path
+        (bit for bit on CPU).
+    verbose : int, default=1
+        0 is silent; 1 shows a progress bar per path.
+    device : str or None
+        Torch device; None picks CUDA when available, else CPU.
+
+    Attributes
+    ----------
+    path_ : deeplasso.Path
+        One point per lambda (dense first): lambda, support, losses, scores, epochs.
+    feature_importances_ : ndarray of shape (n_features,)
+        Lambda at which each feature left the model (inf if it never did).
+    ranking_ : ndarray of shape (n_features,)
+        Features from most to least important.
+    support_ : ndarray of bool
+        Features kept by ``transform``.
+    best_index_ : int
+        Index in ``path_`` of the model used by ``predict``.
+    classes_ : ndarray
+        Class labels.
+    module_ : deeplasso.modules.LassoNet
+        The fitted torch module (at ``best_index_``).
+    """
+
+    _task = "classification"
+
+    def _encode_y(self, y, fitting: bool = True):
+        if fitting:
+            check_classification_targets(y)
+            self._le = LabelEncoder().fit(y)
+            self.classes_ = self._le.classes_
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"the training labels hold a single class ({self.classes_[0]!r}); a classifier needs "
+                    "at least 2 classes."
+                )
+            return self._le.transform(y)
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ValueError(f"y_val holds labels not seen in y: {unknown[:5].tolist()}.")
+        return self._le.transform(y)
+
+    def _n_outputs(self, y_enc) -> int:
+        return len(self.classes_)
+
+    def _y_tensor(self, y, dev):
+        return torch.as_tensor(np.asarray(y, dtype=np.int64), device=dev)
+
+    def _class_weight_tensor(self, y_enc):
+        if self.class_weight is None:
+            return None
+        cw = compute_class_weight(self.class_weight, classes=self.classes_, y=self._le.inverse_transform(y_enc)) \
+            if isinstance(self.class_weight, (str, dict)) else None
+        if cw is None:
+            raise ValueError(f"class_weight={self.class_weight!r} is invalid: expected None, 'balanced' or a dict.")
+        return torch.as_tensor(cw, dtype=torch.float32)
+
+    def __init__(self, hidden_dims=(100,), *, class_weight=None, M=10.0, lambda_start="auto",
+                 path_multiplier=1.02, lambda_max=math.inf, n_features_to_select=None, batch_size=64,
+                 max_epochs=100, patience=5, tol=0.01, lr=1e-3, optimizer="adam", dropout=None, groups=None,
+                 validation_fraction=0.1, store_path_weights=False, random_state=None, verbose=1, device=None):
+        super().__init__(hidden_dims, M=M, lambda_start=lambda_start, path_multiplier=path_multiplier,
+                         lambda_max=lambda_max, n_features_to_select=n_features_to_select,
+                         batch_size=batch_size, max_epochs=max_epochs, patience=patience, tol=tol, lr=lr,
+                         optimizer=optimizer, dropout=dropout, groups=groups,
+                         validation_fraction=validation_fraction, store_path_weights=store_path_weights,
+                         random_state=random_state, verbose=verbose, device=device)
+        self.class_weight = class_weight
+
+    def decision_function(self, X) -> np.ndarray:
+        """Logits of the fitted model, shape (n_samples, n_classes); for two classes the
+        logit difference (class 1 minus class 0), shape (n_samples,), as scikit-learn
+        expects."""
+        z = self._forward(X)
+        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
+        z = self._forward(X)
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class labels."""
+        z = self._forward(X)
+        return self.classes_[np.argmax(z, axis=1)]
+
+
+class LassoNetRegressor(RegressorMixin, _BaseLassoNet):
+    """LassoNet regressor and feature selector, trained along a lambda path.
+
+    Same parameters and attributes as :class:`LassoNetClassifier` (without
+    ``class_weight`` and ``classes_``); the loss is the mean squared error and the
+    score R^2. ``y`` may have several columns (multi-output regression: each feature's
+    skip weights over all outputs share one norm).
+    """
+
+    _task = "regression"
+
+    def _encode_y(self, y, fitting: bool = True):
+        y = np.asarray(y, dtype=np.float64)
+        if fitting:
+            self._y_ndim = y.ndim
+            if y.ndim == 2 and y.shape[1] == 0:
+                raise ValueError("y has 0 columns; give at least one target.")
+        if fitting and not np.isfinite(y).all():
+            raise ValueError("y holds NaN or infinite values; drop or impute them before fit.")
+        y = y.reshape(len(y), -1)
+        if not fitting and y.shape[1] != self._n_out:
+            raise ValueError(f"y_val has {y.shape[1]} targets but y has {self._n_out}.")
+        if fitting:
+            self._n_out = y.shape[1]
+        return y
+
+    def _n_outputs(self, y_enc) -> int:
+        return y_enc.shape[1]
+
+    def _y_tensor(self, y, dev):
+        return torch.as_tensor(np.asarray(y, dtype=np.float32), device=dev)
+
+    def _class_weight_tensor(self, y_enc):
+        return None
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions, shape (n_samples,) or (n_samples, n_outputs) as ``y`` was."""
+        out = self._forward(X)
+        return out[:, 0] if self._y_ndim == 1 else out

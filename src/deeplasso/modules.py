@@ -1,0 +1,119 @@
+"""The LassoNet module: a linear skip layer plus a feed-forward body.
+
+``f(x) = theta x + f_W(x)``. The skip layer ``theta`` (n_outputs x n_features, no
+bias) and the body's first layer ``W0`` (hidden x n_features) both read the raw
+inputs, so they are stored as one fused weight ``input_weight`` of shape
+``(n_outputs + hidden, n_features)`` and computed with a single matmul; the prox
+works on the two row blocks of that one tensor in place.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["LassoNet", "mlp_body", "PlainMLP"]
+
+
+def mlp_body(
+    hidden_dims: Sequence[int], n_outputs: int, dropout: float | None = None
+) -> nn.Sequential:
+    """Layers of an MLP *after* its first linear layer.
+
+    The body receives the first layer's pre-activations (``len == hidden_dims[0]``)
+    and applies ReLU, optional dropout, then ``Linear`` + ReLU (+ dropout) for every
+    further hidden width, and a final ``Linear`` to ``n_outputs``.
+    """
+    layers: list[nn.Module] = []
+    dims = list(hidden_dims)
+    for i, width in enumerate(dims):
+        layers.append(nn.ReLU())
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        nxt = dims[i + 1] if i + 1 < len(dims) else n_outputs
+        layers.append(nn.Linear(width, nxt))
+    return nn.Sequential(*layers)
+
+
+class LassoNet(nn.Module):
+    """LassoNet with an MLP body: ``f(x) = theta x + MLP(x)``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of inputs ``d``.
+    n_outputs : int
+        Number of outputs ``K`` (classes for a classifier, targets for a regressor).
+    hidden_dims : sequence of int
+        Widths of the body's hidden layers; ``()`` gives a linear model (the body is
+        a bias only), i.e. the plain lasso / group lasso.
+    dropout : float or None
+        Dropout after every hidden activation.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_outputs: int,
+        hidden_dims: Sequence[int] = (100,),
+        dropout: float | None = None,
+    ):
+        super().__init__()
+        self.n_features = int(n_features)
+        self.n_outputs = int(n_outputs)
+        self.hidden_dims = tuple(int(h) for h in hidden_dims)
+        h0 = self.hidden_dims[0] if self.hidden_dims else 0
+        self.n_hidden0 = h0
+        # Initialise each block as nn.Linear would for its own shape.
+        skip = nn.Linear(self.n_features, self.n_outputs, bias=False)
+        rows = [skip.weight.data]
+        if h0:
+            first = nn.Linear(self.n_features, h0)
+            rows.append(first.weight.data)
+            self.input_bias = nn.Parameter(first.bias.data.clone())
+            self.body = mlp_body(self.hidden_dims, self.n_outputs, dropout)
+        else:
+            self.register_parameter("input_bias", None)
+            self.body = None
+            self.output_bias = nn.Parameter(torch.zeros(self.n_outputs))
+        self.input_weight = nn.Parameter(torch.cat(rows, dim=0).clone())
+
+    @property
+    def theta(self) -> torch.Tensor:
+        """Skip-layer weights, a view of shape (n_outputs, n_features)."""
+        return self.input_weight[: self.n_outputs]
+
+    @property
+    def W0(self) -> torch.Tensor:
+        """First-layer weights, a view of shape (hidden_dims[0], n_features)."""
+        return self.input_weight[self.n_outputs :]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = F.linear(x, self.input_weight)
+        skip = z[:, : self.n_outputs]
+        if self.body is None:
+            return skip + self.output_bias
+        return skip + self.body(z[:, self.n_outputs :] + self.input_bias)
+
+
+class PlainMLP(nn.Module):
+    """A plain feed-forward network (no skip layer, no constraint), for retraining
+    on selected features."""
+
+    def __init__(self, n_features: int, n_outputs: int, hidden_dims: Sequence[int] = (100,),
+                 dropout: float | None = None):
+        super().__init__()
+        dims = [int(n_features), *[int(h) for h in hidden_dims]]
+        layers: list[nn.Module] = []
+        for a, b in zip(dims[:-1], dims[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+        layers.append(nn.Linear(dims[-1], int(n_outputs)))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)

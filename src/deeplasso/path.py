@@ -1,0 +1,494 @@
+"""The lambda-path engine: dense fit, warm-started lambda schedule, prox after each step.
+
+Knows nothing of scikit-learn. Data live as tensors on the training device; a
+mini-batch is an ``index_select`` of a random permutation, and the loop touches the
+host once per epoch (the validation objective decides early stopping), never per
+step.
+
+Lambda scale
+------------
+The objective is ``mean_loss(f(X), y) + lambda * sum_j ||theta_j||_2`` with the
+loss averaged over samples (cross-entropy in nats for classifiers, squared error
+averaged over samples and outputs for regressors). After every optimiser step
+the hier-prox runs with threshold ``lr * lambda`` (the proximal step of step size
+``lr``), as in the reference implementation. See ``docs/lambda.md`` for how this
+scale relates to the paper's ``lambda_start = 5e2``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .modules import LassoNet
+from .prox import FeatureGroups, _prox_columns, hier_prox_grouped, make_groups
+
+__all__ = [
+    "PathConfig",
+    "PathPoint",
+    "Path",
+    "NonFiniteLossError",
+    "fit_path",
+    "feature_importances_from",
+]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Training produced a NaN or infinite loss. ``path`` holds the points computed
+    before the failing lambda step."""
+
+    def __init__(self, message: str, step: int, lambda_: float, path: "Path"):
+        super().__init__(message)
+        self.step = step
+        self.lambda_ = lambda_
+        self.path = path
+
+
+@dataclass
+class PathConfig:
+    """Settings of one path. Every field has the meaning of the estimator parameter
+    of the same name."""
+
+    task: str = "classification"  # or "regression"
+    lambda_start: float | str = "auto"
+    path_multiplier: float = 1.02
+    lambda_max: float = math.inf
+    M: float = 10.0
+    lr: float = 1e-3
+    optimizer: str | Callable = "adam"
+    batch_size: int | None = 64
+    max_epochs: int = 100
+    patience: int = 5
+    tol: float = 0.0
+    dense_max_epochs: int | None = None
+    n_features_stop: int = 0
+    groups: Sequence[Sequence[int]] | None = None
+    class_weight: torch.Tensor | None = None
+    store_weights: bool = False
+    seed: int = 0
+    verbose: int = 0
+
+
+@dataclass
+class PathPoint:
+    """One point of the path: the model trained at one lambda.
+
+    ``theta_norm[j]`` is ``||theta_j||_2`` at the end of the step; a feature is
+    selected when it is non-zero (the hier-prox keeps ``W0_j`` zero then too).
+    """
+
+    lambda_: float
+    theta_norm: np.ndarray
+    train_loss: float
+    train_score: float
+    val_loss: float
+    val_score: float
+    val_objective: float
+    epochs: int
+    seconds: float
+    state: dict[str, np.ndarray] | None = None
+
+    @property
+    def selected(self) -> np.ndarray:
+        return self.theta_norm > 0
+
+    @property
+    def n_selected(self) -> int:
+        return int(np.count_nonzero(self.theta_norm))
+
+
+_SCALARS = ("lambda_", "train_loss", "train_score", "val_loss", "val_score", "val_objective",
+            "epochs", "seconds")
+
+
+@dataclass
+class Path:
+    """A computed path: its points (dense model first) and the settings used."""
+
+    points: list[PathPoint] = field(default_factory=list)
+    n_features: int = 0
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __getitem__(self, i: int) -> PathPoint:
+        return self.points[i]
+
+    def __iter__(self):
+        return iter(self.points)
+
+    @property
+    def lambdas(self) -> np.ndarray:
+        return np.array([p.lambda_ for p in self.points])
+
+    @property
+    def n_selected(self) -> np.ndarray:
+        return np.array([p.n_selected for p in self.points])
+
+    @property
+    def selected(self) -> np.ndarray:
+        """(n_points, n_features) boolean support of every point."""
+        return np.stack([p.selected for p in self.points]) if self.points else np.zeros((0, self.n_features), bool)
+
+    def feature_importances(self) -> np.ndarray:
+        """Lambda at which each feature left the model for good (``inf`` if it never did)."""
+        return feature_importances_from(self.lambdas, self.selected)
+
+    def ranking(self) -> np.ndarray:
+        """Feature indices from most to least important.
+
+        Primary key: the importance (later leaving = more important). Ties (features
+        that left at the same lambda) are broken by ``||theta_j||`` at the last point
+        where the feature was still selected, larger first.
+        """
+        sel = self.selected
+        norms = np.stack([p.theta_norm for p in self.points])
+        T = len(self.points)
+        last = np.where(sel.any(axis=0), T - 1 - np.argmax(sel[::-1], axis=0), -1)
+        strength = np.where(last >= 0, norms[np.maximum(last, 0), np.arange(self.n_features)], 0.0)
+        imp = self.feature_importances()
+        return np.lexsort((-strength, -imp))
+
+    def save(self, file) -> None:
+        """Save to ``.npz`` (numpy arrays plus JSON; no pickle)."""
+        arrays: dict[str, np.ndarray] = {}
+        rows = []
+        for i, p in enumerate(self.points):
+            rows.append({k: getattr(p, k) for k in _SCALARS})
+            arrays[f"theta_norm_{i}"] = p.theta_norm
+            if p.state is not None:
+                for name, value in p.state.items():
+                    arrays[f"state_{i}__{name}"] = value
+        header = {"n_features": self.n_features, "meta": self.meta, "points": rows, "format": 1}
+        arrays["header"] = np.frombuffer(json.dumps(header, default=_json_default).encode(), dtype=np.uint8)
+        np.savez(file, **arrays)
+
+    @classmethod
+    def load(cls, file) -> "Path":
+        """Load a path written by :meth:`save`; never unpickles."""
+        with np.load(file, allow_pickle=False) as z:
+            header = json.loads(bytes(z["header"]).decode())
+            points = []
+            for i, row in enumerate(header["points"]):
+                prefix = f"state_{i}__"
+                state = {k[len(prefix):]: z[k] for k in z.files if k.startswith(prefix)} or None
+                points.append(PathPoint(theta_norm=z[f"theta_norm_{i}"], state=state, **row))
+        return cls(points=points, n_features=header["n_features"], meta=header["meta"])
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, torch.Tensor):
+        return o.tolist()
+    return repr(o)
+
+
+def feature_importances_from(lambdas: np.ndarray, selected: np.ndarray) -> np.ndarray:
+    """Importance of each feature: the lambda of the first point after which it is
+    never selected again; ``inf`` if it is selected at the last point."""
+    T, d = selected.shape
+    any_sel = selected.any(axis=0)
+    last = np.where(any_sel, T - 1 - np.argmax(selected[::-1], axis=0), -1)
+    out = np.full(d, np.inf)
+    gone = last < T - 1
+    out[gone] = np.asarray(lambdas, dtype=float)[last[gone] + 1]
+    return out
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _make_optimizer(spec, params, lr: float) -> torch.optim.Optimizer:
+    params = list(params)
+    if callable(spec) and not isinstance(spec, str):
+        return spec(params, lr)
+    name = str(spec).lower()
+    table = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
+             "rmsprop": torch.optim.RMSprop}
+    if name not in table:
+        raise ValueError(f"unknown optimizer {spec!r}; use one of {sorted(table)} or a callable (params, lr) -> Optimizer.")
+    if name in ("adam", "adamw"):
+        # the fused kernel is several times cheaper per step than the for-each one
+        try:
+            return table[name](params, lr=lr, fused=True)
+        except (RuntimeError, TypeError, ValueError):
+            pass
+    return table[name](params, lr=lr)
+
+
+class _Trainer:
+    """Holds the model, optimiser, data and the prox of one path."""
+
+    def __init__(self, model: torch.nn.Module, X, y, Xv, yv, cfg: PathConfig, generator: torch.Generator):
+        self.model = model
+        self.is_lassonet = isinstance(model, LassoNet)
+        self.X, self.y, self.Xv, self.yv = X, y, Xv, yv
+        self.cfg = cfg
+        self.gen = generator
+        self.K = getattr(model, "n_outputs", 0)
+        self.opt = _make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
+        self.lr = float(self.opt.param_groups[0].get("lr", cfg.lr))
+        self.groups: FeatureGroups | None = None
+        if cfg.groups is not None and self.is_lassonet:
+            self.groups = make_groups(cfg.groups, model.n_features).to(X.device)
+        self.cw = None if cfg.class_weight is None else cfg.class_weight.to(X.device)
+
+    # ---- pieces
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.cfg.task == "classification":
+            return F.cross_entropy(out, y, weight=self.cw)
+        return F.mse_loss(out, y)
+
+    def score(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.cfg.task == "classification":
+            return (out.argmax(1) == y).to(out.dtype).mean()
+        ss_res = ((y - out) ** 2).sum(0)
+        ss_tot = ((y - y.mean(0)) ** 2).sum(0)
+        r2 = torch.where(ss_tot > 0, 1 - ss_res / torch.where(ss_tot > 0, ss_tot, torch.ones_like(ss_tot)),
+                         torch.where(ss_res > 0, torch.zeros_like(ss_res), torch.ones_like(ss_res)))
+        return r2.mean()
+
+    def group_norms(self) -> torch.Tensor:
+        theta = self.model.theta.detach()
+        col2 = (theta * theta).sum(0)
+        if self.groups is None:
+            return col2.sqrt()
+        g = self.groups.group_of
+        return torch.zeros(self.groups.n_groups, dtype=col2.dtype, device=col2.device).index_add_(0, g, col2).sqrt()
+
+    @torch.no_grad()
+    def prox(self, lam: float) -> None:
+        if not self.is_lassonet:
+            return
+        w = self.model.input_weight
+        K = self.K
+        t = lam * self.lr
+        if self.groups is None:
+            b, u = _prox_columns(w[:K], w[K:], t, self.cfg.M)
+            w[:K] = b
+            w[K:] = u
+        else:
+            b, u = hier_prox_grouped(w[:K], w[K:], t, self.cfg.M, self.groups)
+            w[:K] = b
+            w[K:] = u
+
+    @torch.no_grad()
+    def evaluate(self, X, y, chunk: int = 8192) -> tuple[float, float]:
+        self.model.eval()
+        outs = [self.model(X[i:i + chunk]) for i in range(0, X.shape[0], chunk)]
+        self.model.train()
+        out = torch.cat(outs) if len(outs) > 1 else outs[0]
+        return float(self.loss(out, y)), float(self.score(out, y))
+
+    def epoch(self, lam: float) -> torch.Tensor:
+        X, y = self.X, self.y
+        n = X.shape[0]
+        bs = n if self.cfg.batch_size is None else min(int(self.cfg.batch_size), n)
+        perm = torch.randperm(n, generator=self.gen).to(X.device)
+        total = torch.zeros((), dtype=X.dtype, device=X.device)
+        model, opt = self.model, self.opt
+        for start in range(0, n, bs):
+            idx = perm[start:start + bs]
+            xb = X.index_select(0, idx)
+            yb = y.index_select(0, idx)
+            loss = self.loss(model(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            self.prox(lam)
+            total += loss.detach() * idx.shape[0]
+        return total / n
+
+    def val_objective(self, lam: float) -> tuple[float, float, float]:
+        vl, vs = self.evaluate(self.Xv, self.yv)
+        pen = float(self.group_norms().sum()) if lam > 0 and self.is_lassonet else 0.0
+        return vl + lam * pen, vl, vs
+
+    def snapshot(self) -> list[torch.Tensor]:
+        return [p.detach().clone() for p in self.model.parameters()]
+
+    @torch.no_grad()
+    def restore(self, snap: list[torch.Tensor]) -> None:
+        for p, s in zip(self.model.parameters(), snap):
+            p.copy_(s)
+
+    def train_lambda(self, lam: float, max_epochs: int) -> tuple[int, float]:
+        """Train at one lambda with early stopping; ends on the best epoch's weights."""
+        cfg = self.cfg
+        best = math.inf
+        best_snap = None
+        bad = 0
+        epochs = 0
+        for _ in range(max_epochs):
+            train_loss = float(self.epoch(lam))
+            epochs += 1
+            if not math.isfinite(train_loss):
+                raise FloatingPointError(f"training loss became {train_loss}")
+            obj, _, _ = self.val_objective(lam)
+            if not math.isfinite(obj):
+                raise FloatingPointError(f"validation objective became {obj}")
+            if best_snap is None or obj < best - cfg.tol * abs(best):
+                best, best_snap, bad = obj, self.snapshot(), 0
+            else:
+                bad += 1
+                if bad >= cfg.patience:
+                    break
+        if best_snap is not None:
+            self.restore(best_snap)
+        return epochs, best
+
+    def make_point(self, lam: float, epochs: int, seconds: float) -> PathPoint:
+        tl, ts = self.evaluate(self.X, self.y)
+        obj, vl, vs = self.val_objective(lam)
+        theta_norm = torch.linalg.vector_norm(self.model.theta.detach(), dim=0).double().cpu().numpy()
+        state = None
+        if self.cfg.store_weights:
+            state = {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
+        return PathPoint(lambda_=float(lam), theta_norm=theta_norm, train_loss=tl, train_score=ts,
+                         val_loss=vl, val_score=vs, val_objective=obj, epochs=epochs,
+                         seconds=seconds, state=state)
+
+
+def fit_path(
+    model: LassoNet,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    X_val: torch.Tensor,
+    y_val: torch.Tensor,
+    config: PathConfig,
+    callback: Callable[[int, PathPoint, LassoNet], None] | None = None,
+) -> Path:
+    """Compute a LassoNet path: dense model first, then growing lambda, warm-started.
+
+    Parameters
+    ----------
+    model : LassoNet
+        Freshly initialised (or pre-trained) module, on the device of the data.
+    X, y, X_val, y_val : torch.Tensor
+        Training and validation data, already on the training device. ``y`` is int64
+        class indices for classification and float (n, n_outputs) for regression.
+    config : PathConfig
+    callback : callable, optional
+        Called as ``callback(index, point, model)`` after every point, with the model
+        holding that point's weights (e.g. to keep the best model).
+
+    Returns
+    -------
+    Path
+        Raises :class:`NonFiniteLossError` (carrying the partial path) if the loss
+        stops being finite.
+    """
+    cfg = config
+    gen = torch.Generator().manual_seed(int(cfg.seed))
+    trainer = _Trainer(model, X, y, X_val, y_val, cfg, gen)
+    d = model.n_features
+    meta = {k: v for k, v in asdict(cfg).items() if k not in ("class_weight",)}
+    meta["optimizer"] = cfg.optimizer if isinstance(cfg.optimizer, str) else repr(cfg.optimizer)
+    path = Path(points=[], n_features=d, meta=meta)
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=d - cfg.n_features_stop, disable=not cfg.verbose, desc="lambda path", unit="feat",
+               leave=cfg.verbose > 1)
+
+    def run(step: int, lam: float, max_epochs: int) -> PathPoint:
+        t0 = time.perf_counter()
+        try:
+            epochs, _ = trainer.train_lambda(lam, max_epochs)
+        except FloatingPointError as exc:
+            bar.close()
+            raise NonFiniteLossError(
+                f"non-finite loss at lambda step {step} (lambda={lam:.4g}): {exc}. The path computed so far "
+                "is kept in this error's .path; try a smaller lr or standardise the inputs.",
+                step, lam, path) from None
+        point = trainer.make_point(lam, epochs, time.perf_counter() - t0)
+        path.points.append(point)
+        if callback is not None:
+            callback(step, point, model)
+        removed = d - point.n_selected
+        bar.n = min(removed, bar.total)
+        bar.set_postfix(lam=f"{lam:.3g}", k=point.n_selected, refresh=False)
+        bar.refresh()
+        return point
+
+    point = run(0, 0.0, cfg.dense_max_epochs or cfg.max_epochs)
+    if cfg.lambda_start == "auto":
+        lam = _estimate_lambda_start(trainer)
+    else:
+        lam = float(cfg.lambda_start)
+    path.meta["lambda_start_used"] = lam
+    step = 1
+    while point.n_selected > cfg.n_features_stop and lam <= cfg.lambda_max:
+        point = run(step, lam, cfg.max_epochs)
+        step += 1
+        lam *= cfg.path_multiplier
+    bar.close()
+    return path
+
+
+def lambda_scale(model: LassoNet, M: float) -> float:
+    """Scale of lambda at which Adam + hier-prox empties the model.
+
+    Adam moves every weight by at most about ``lr`` per step, and the prox removes
+    a feature whose ``||theta_j|| + M ||W0_j||_1`` falls below ``lr * lambda``; so no
+    feature can be held in the model once ``lambda`` exceeds about
+    ``sqrt(n_outputs) + M * hidden_dims[0]``. The path's interesting range lies below.
+    """
+    return math.sqrt(model.n_outputs) + M * model.n_hidden0
+
+
+def _prox_size(model: LassoNet, M: float) -> torch.Tensor:
+    W = model.input_weight.detach()
+    K = model.n_outputs
+    return torch.linalg.vector_norm(W[:K], dim=0) + M * W[K:].abs().sum(0)
+
+
+def _estimate_lambda_start(trainer: _Trainer, quantile: float = 0.05, shrink: float = 0.95) -> float:
+    """The ``"auto"`` lambda_start: a fast, coarse pre-path from the dense model.
+
+    From the dense weights it trains one epoch per lambda, doubling lambda from
+    ``1e-4 * lambda_scale``, and watches each informative (non-constant) feature's
+    prox size ``||theta_j|| + M ||W0_j||_1``. Once the ``quantile`` of those sizes,
+    relative to the dense model, has shrunk below ``shrink`` (or a feature has left),
+    the penalty has begun to win against the loss for the weakest features; the real
+    path starts one doubling below, so that the first features leave within its
+    first steps. The dense weights and optimiser state are restored afterwards. It
+    costs one epoch per doubling (10-17 epochs).
+    """
+    model = trainer.model
+    M = trainer.cfg.M
+    X = trainer.X
+    live = (X.std(0) > 0) if X.shape[0] > 1 else torch.ones(model.n_features, dtype=torch.bool, device=X.device)
+    if not bool(live.any()):
+        live = torch.ones_like(live)
+    snap = trainer.snapshot()
+    opt_state = copy.deepcopy(trainer.opt.state_dict())
+    size0 = _prox_size(model, M)[live]
+    scale = lambda_scale(model, M)
+    lam = 1e-4 * scale
+    last_quiet = lam
+    while lam < 10 * scale:
+        trainer.epoch(lam)
+        size = _prox_size(model, M)[live]
+        ratio = torch.where(size0 > 0, size / torch.where(size0 > 0, size0, torch.ones_like(size0)), size0)
+        if bool((size == 0).any()) or float(torch.quantile(ratio.double(), quantile)) < shrink:
+            break
+        last_quiet = lam
+        lam *= 2.0
+    trainer.restore(snap)
+    trainer.opt.load_state_dict(opt_state)
+    return float(last_quiet)

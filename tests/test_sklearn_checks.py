@@ -1,0 +1,19 @@
+"""scikit-learn's estimator checks, on small fast settings."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from deeplasso import LassoNetClassifier, LassoNetRegressor
+
+FAST = dict(hidden_dims=(8,), lr=1e-2, max_epochs=10, patience=2, path_multiplier=2.0, batch_size=32,
+            random_state=0, verbose=0)
+
+# Every check is expected to pass; an expected failure would be listed here with its reason.
+EXPECTED_FAILED = {}
+
+
+@parametrize_with_checks(
+    [LassoNetClassifier(**FAST), LassoNetRegressor(**FAST)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED.get(type(est).__name__, {}),
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
