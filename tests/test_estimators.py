@@ -1,0 +1,259 @@
+"""Estimator behaviour: planted support, determinism, the path's properties, errors."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from deeplasso import LassoNetClassifier, LassoNetRegressor, NonFiniteLossError, Path
+
+QUICK = dict(hidden_dims=(16,), lr=3e-3, max_epochs=30, patience=3, path_multiplier=1.15, batch_size=64,
+             verbose=0)
+
+
+@pytest.fixture(scope="module")
+def planted_regression():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 12)).astype(np.float32)
+    y = 2 * X[:, 0] + 2 * np.sin(2 * X[:, 1]) + 1.5 * X[:, 2] * X[:, 3] + 0.1 * rng.normal(size=600)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def planted_classification():
+    X, y = make_classification(n_samples=600, n_features=15, n_informative=3, n_redundant=0, n_repeated=0,
+                               n_clusters_per_class=1, class_sep=2.0, shuffle=False, random_state=0)
+    return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def fitted_regressor(planted_regression):
+    X, y = planted_regression
+    return LassoNetRegressor(**QUICK, random_state=0, store_path_weights=True).fit(X, y)
+
+
+def test_recovers_planted_support_regression(fitted_regressor):
+    top = set(fitted_regressor.ranking_[:4].tolist())
+    assert top == {0, 1, 2, 3}
+    # the interaction pair x2*x3 and sin(x1) are non-linear: a plain lasso could not rank them
+    assert fitted_regressor.score(*_holdout_regression()) > 0.7
+
+
+def _holdout_regression():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 12)).astype(np.float32)
+    y = 2 * X[:, 0] + 2 * np.sin(2 * X[:, 1]) + 1.5 * X[:, 2] * X[:, 3]
+    return X, y
+
+
+def test_recovers_planted_support_classification(planted_classification):
+    X, y = planted_classification
+    clf = LassoNetClassifier(**QUICK, random_state=0, n_features_to_select=3).fit(X, y)
+    assert set(np.flatnonzero(clf.get_support()).tolist()) == {0, 1, 2}
+    assert clf.transform(X).shape == (600, 3)
+    assert clf.score(X, y) > 0.9
+
+
+def test_path_runs_from_all_features_to_none(fitted_regressor):
+    path = fitted_regressor.path_
+    assert path[0].lambda_ == 0.0 and path[0].n_selected == 12
+    assert path[-1].n_selected == 0
+    lambdas = path.lambdas
+    assert np.all(np.diff(lambdas) > 0)
+    np.testing.assert_allclose(lambdas[2:] / lambdas[1:-1], 1.15)
+    imp = fitted_regressor.feature_importances_
+    assert isinstance(imp, np.ndarray) and np.all(np.isfinite(imp))
+    assert set(imp.tolist()) <= set(lambdas.tolist())
+
+
+def test_hierarchy_constraint_holds_at_every_point(fitted_regressor):
+    M = fitted_regressor.M
+    for point in fitted_regressor.path_:
+        W = point.state["input_weight"]
+        theta, W0 = W[:1], W[1:]
+        lhs = np.abs(W0).max(axis=0)
+        rhs = M * np.linalg.norm(theta, axis=0)
+        assert np.all(lhs <= rhs * (1 + 1e-5) + 1e-7)
+        # a feature out of the skip layer is out of the first layer too
+        assert np.all(W0[:, point.theta_norm == 0] == 0)
+
+
+def test_fit_ends_on_best_validation_point(fitted_regressor):
+    path = fitted_regressor.path_
+    best = fitted_regressor.best_index_
+    assert path[best].val_score == max(p.val_score for p in path if p.n_selected > 0)
+
+
+def test_same_seed_same_path_bit_for_bit(planted_classification):
+    X, y = planted_classification
+    a = LassoNetClassifier(**QUICK, random_state=3).fit(X, y)
+    b = LassoNetClassifier(**QUICK, random_state=3).fit(X, y)
+    assert len(a.path_) == len(b.path_)
+    for p, q in zip(a.path_, b.path_):
+        assert p.lambda_ == q.lambda_ and p.val_loss == q.val_loss and p.epochs == q.epochs
+        assert np.array_equal(p.theta_norm, q.theta_norm)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    c = LassoNetClassifier(**QUICK, random_state=4).fit(X, y)
+    assert any(p.val_loss != q.val_loss for p, q in zip(a.path_, c.path_))
+
+
+def test_string_labels_proba_and_numpy_out(planted_classification):
+    X, y = planted_classification
+    names = np.array(["cat", "dog"])[y]
+    clf = LassoNetClassifier(**QUICK, random_state=0, class_weight="balanced").fit(X, names)
+    assert list(clf.classes_) == ["cat", "dog"]
+    pred = clf.predict(X)
+    assert isinstance(pred, np.ndarray) and set(pred) <= {"cat", "dog"}
+    proba = clf.predict_proba(X)
+    assert isinstance(proba, np.ndarray) and proba.shape == (600, 2)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    assert isinstance(clf.score(X, names), float)
+    assert clf.get_feature_names_out().shape == (clf.n_features_selected_,)
+
+
+def test_multi_output_regression(planted_regression):
+    X, y = planted_regression
+    Y = np.stack([y, X[:, 4] * 3], axis=1)
+    reg = LassoNetRegressor(**QUICK, random_state=0).fit(X, Y)
+    assert reg.predict(X).shape == (600, 2)
+    assert set(reg.ranking_[:5].tolist()) == {0, 1, 2, 3, 4}
+
+
+def test_dropout_model_predicts_in_eval_mode(planted_classification):
+    X, y = planted_classification
+    clf = LassoNetClassifier(**QUICK, dropout=0.5, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+
+
+def test_clone_pipeline_gridsearch_keep_hyperparameters(planted_classification):
+    X, y = planted_classification
+    est = LassoNetClassifier(**QUICK, M=3.0, groups=[[0, 1]], random_state=0)
+    assert clone(est).get_params() == est.get_params()
+    pipe = make_pipeline(StandardScaler(), est)
+    gs = GridSearchCV(pipe, {"lassonetclassifier__M": [1.0, 5.0]}, cv=2).fit(X[:200], y[:200])
+    best = gs.best_estimator_[-1]
+    assert best.M in (1.0, 5.0) and best.groups == [[0, 1]] and best.path_multiplier == 1.15
+
+
+def test_groups_leave_together(planted_classification):
+    X, y = planted_classification
+    clf = LassoNetClassifier(**QUICK, groups=[[5, 6, 7], [8, 9]], random_state=0).fit(X, y)
+    for point in clf.path_:
+        s = point.selected
+        assert s[5] == s[6] == s[7] and s[8] == s[9]
+
+
+def test_n_features_to_select_stops_the_path(planted_classification):
+    X, y = planted_classification
+    clf = LassoNetClassifier(**QUICK, n_features_to_select=0.4, random_state=0).fit(X, y)
+    assert clf.path_[-1].n_selected <= 6 < clf.path_[-2].n_selected
+    assert clf.get_support().sum() == 6
+    assert clf.path_[clf.best_index_].n_selected <= 6
+
+
+def test_path_save_load_round_trip(fitted_regressor, tmp_path):
+    f = tmp_path / "path.npz"
+    fitted_regressor.path_.save(f)
+    loaded = Path.load(f)
+    assert len(loaded) == len(fitted_regressor.path_)
+    for p, q in zip(loaded, fitted_regressor.path_):
+        assert p.lambda_ == q.lambda_ and p.val_score == q.val_score and p.epochs == q.epochs
+        np.testing.assert_array_equal(p.theta_norm, q.theta_norm)
+        np.testing.assert_array_equal(p.state["input_weight"], q.state["input_weight"])
+    np.testing.assert_array_equal(loaded.feature_importances(), fitted_regressor.feature_importances_)
+    np.testing.assert_array_equal(loaded.ranking(), fitted_regressor.ranking_)
+    assert loaded.meta["M"] == fitted_regressor.M
+
+
+class NaNAfter:
+    """Optimizer factory whose optimiser poisons the weights after a number of steps."""
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def __call__(self, params, lr):
+        opt = torch.optim.Adam(params, lr=lr)
+        count = {"n": 0}
+        original = opt.step
+
+        def step(*a, **k):
+            out = original(*a, **k)
+            count["n"] += 1
+            if count["n"] == self.steps:
+                with torch.no_grad():
+                    for group in opt.param_groups:
+                        for p in group["params"]:
+                            p.fill_(float("nan"))
+            return out
+
+        opt.step = step
+        return opt
+
+
+def test_non_finite_loss_names_the_step_and_keeps_the_path(planted_classification):
+    X, y = planted_classification
+    clf = LassoNetClassifier(**{**QUICK, "max_epochs": 3}, lambda_start=1.0, optimizer=NaNAfter(150),
+                             random_state=0)
+    with pytest.raises(NonFiniteLossError, match=r"lambda step \d+ \(lambda=") as info:
+        clf.fit(X, y)
+    assert info.value.step >= 1
+    assert len(clf.path_) == info.value.step and clf.path_[0].lambda_ == 0.0
+
+
+X_OK = np.random.default_rng(0).normal(size=(40, 4))
+Y_OK = np.array([0, 1] * 20)
+
+
+@pytest.mark.parametrize(
+    "X,y,kw,match",
+    [
+        (np.where(np.eye(40, 4) > 0, np.nan, X_OK), Y_OK, {}, "NaN"),
+        (np.where(np.eye(40, 4) > 0, np.inf, X_OK), Y_OK, {}, "infinity"),
+        (X_OK[:, :, None], Y_OK, {}, "dim"),
+        (X_OK, Y_OK[:30], {}, "inconsistent numbers of samples"),
+        (X_OK, np.zeros(40), {}, "single class"),
+        (np.zeros((0, 4)), np.zeros(0), {}, "0 sample"),
+        (np.array([["a", "b"]] * 40), Y_OK, {}, "could not convert|numeric"),
+        (X_OK, Y_OK, {"n_features_to_select": 5}, "n_features_to_select"),
+        (X_OK, Y_OK, {"n_features_to_select": 1.5}, "n_features_to_select"),
+        (X_OK, Y_OK, {"M": -1}, "M=-1"),
+        (X_OK, Y_OK, {"path_multiplier": 1.0}, "path_multiplier"),
+        (X_OK, Y_OK, {"lambda_start": "soon"}, "lambda_start"),
+        (X_OK, Y_OK, {"hidden_dims": (10, 0)}, "hidden_dims"),
+        (X_OK, Y_OK, {"batch_size": 0}, "batch_size"),
+        (X_OK, Y_OK, {"dropout": 1.0}, "dropout"),
+        (X_OK, Y_OK, {"optimizer": "lbfgsx"}, "optimizer"),
+        (X_OK, Y_OK, {"device": "tpu9"}, "device"),
+        (X_OK, Y_OK, {"groups": [[0, 9]]}, "outside"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(X, y, kw, match):
+    with pytest.raises(ValueError, match=match):
+        LassoNetClassifier(**{**QUICK, "max_epochs": 2}, **kw).fit(X, y)
+
+
+def test_predict_checks_feature_count(planted_classification):
+    X, y = planted_classification
+    clf = LassoNetClassifier(**{**QUICK, "max_epochs": 2}, path_multiplier=3.0, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :5])
+
+
+def test_validation_data_must_come_in_pairs(planted_classification):
+    X, y = planted_classification
+    with pytest.raises(ValueError, match="X_val and y_val"):
+        LassoNetClassifier(**QUICK).fit(X, y, X_val=X)
+
+
+def test_lambda_start_float_is_used_as_is(planted_classification):
+    X, y = planted_classification
+    clf = LassoNetClassifier(**{**QUICK, "max_epochs": 3}, lambda_start=2.5, lambda_max=4.0, random_state=0)
+    clf.fit(X, y)
+    assert clf.path_[1].lambda_ == 2.5
+    assert clf.path_.lambdas.max() <= 4.0 and math.isclose(clf.lambda_start_, 2.5)
