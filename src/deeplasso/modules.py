@@ -23,9 +23,10 @@ def mlp_body(
 ) -> nn.Sequential:
     """Layers of an MLP *after* its first linear layer.
 
-    The body receives the first layer's pre-activations (``len == hidden_dims[0]``)
+    The body receives the first layer's pre-activations (``hidden_dims[0]`` wide)
     and applies ReLU, optional dropout, then ``Linear`` + ReLU (+ dropout) for every
-    further hidden width, and a final ``Linear`` to ``n_outputs``.
+    further hidden width, and a final bias-free ``Linear`` to ``n_outputs`` (the
+    model's output bias lives in the input layer's bias, see :class:`LassoNet`).
     """
     layers: list[nn.Module] = []
     dims = list(hidden_dims)
@@ -33,13 +34,21 @@ def mlp_body(
         layers.append(nn.ReLU())
         if dropout:
             layers.append(nn.Dropout(dropout))
-        nxt = dims[i + 1] if i + 1 < len(dims) else n_outputs
-        layers.append(nn.Linear(width, nxt))
+        if i + 1 < len(dims):
+            layers.append(nn.Linear(width, dims[i + 1]))
+        else:
+            layers.append(nn.Linear(width, n_outputs, bias=False))
     return nn.Sequential(*layers)
 
 
 class LassoNet(nn.Module):
     """LassoNet with an MLP body: ``f(x) = theta x + MLP(x)``.
+
+    The skip layer and the body's first layer are one fused ``nn.Linear``-style
+    weight ``input_weight`` of shape ``(n_outputs + hidden_dims[0], n_features)``:
+    rows ``[:n_outputs]`` are ``theta``, rows ``[n_outputs:]`` are ``W0``. Its bias
+    ``input_bias`` likewise holds the model's output bias (first ``n_outputs``
+    entries) and the first hidden layer's bias. One matmul serves both layers.
 
     Parameters
     ----------
@@ -48,8 +57,8 @@ class LassoNet(nn.Module):
     n_outputs : int
         Number of outputs ``K`` (classes for a classifier, targets for a regressor).
     hidden_dims : sequence of int
-        Widths of the body's hidden layers; ``()`` gives a linear model (the body is
-        a bias only), i.e. the plain lasso / group lasso.
+        Widths of the body's hidden layers; ``()`` gives a linear model (the
+        lasso / group lasso).
     dropout : float or None
         Dropout after every hidden activation.
     """
@@ -65,21 +74,19 @@ class LassoNet(nn.Module):
         self.n_features = int(n_features)
         self.n_outputs = int(n_outputs)
         self.hidden_dims = tuple(int(h) for h in hidden_dims)
+        self.dropout = dropout
         h0 = self.hidden_dims[0] if self.hidden_dims else 0
         self.n_hidden0 = h0
         # Initialise each block as nn.Linear would for its own shape.
-        skip = nn.Linear(self.n_features, self.n_outputs, bias=False)
-        rows = [skip.weight.data]
+        skip = nn.Linear(self.n_features, self.n_outputs)
+        weights, biases = [skip.weight.data], [torch.zeros(self.n_outputs)]
         if h0:
             first = nn.Linear(self.n_features, h0)
-            rows.append(first.weight.data)
-            self.input_bias = nn.Parameter(first.bias.data.clone())
-            self.body = mlp_body(self.hidden_dims, self.n_outputs, dropout)
-        else:
-            self.register_parameter("input_bias", None)
-            self.body = None
-            self.output_bias = nn.Parameter(torch.zeros(self.n_outputs))
-        self.input_weight = nn.Parameter(torch.cat(rows, dim=0).clone())
+            weights.append(first.weight.data)
+            biases.append(first.bias.data)
+        self.input_weight = nn.Parameter(torch.cat(weights, dim=0).clone())
+        self.input_bias = nn.Parameter(torch.cat(biases).clone())
+        self.body = mlp_body(self.hidden_dims, self.n_outputs, dropout) if h0 else None
 
     @property
     def theta(self) -> torch.Tensor:
@@ -92,11 +99,11 @@ class LassoNet(nn.Module):
         return self.input_weight[self.n_outputs :]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = F.linear(x, self.input_weight)
+        z = torch.addmm(self.input_bias, x, self.input_weight.t())
         skip = z[:, : self.n_outputs]
         if self.body is None:
-            return skip + self.output_bias
-        return skip + self.body(z[:, self.n_outputs :] + self.input_bias)
+            return skip
+        return skip + self.body(z[:, self.n_outputs :])
 
 
 class PlainMLP(nn.Module):

@@ -29,7 +29,10 @@ import torch
 from torch.nn import functional as F
 
 from .modules import LassoNet
-from .prox import FeatureGroups, _prox_columns, hier_prox_grouped, make_groups
+from .fast import FastAdamStep, hier_prox_fused_
+from .prox import FeatureGroups, hier_prox_grouped, make_groups
+
+_SHUFFLE_COPY_BYTES = 1 << 30
 
 __all__ = [
     "PathConfig",
@@ -73,6 +76,7 @@ class PathConfig:
     groups: Sequence[Sequence[int]] | None = None
     class_weight: torch.Tensor | None = None
     store_weights: bool = False
+    fast: bool = True
     seed: int = 0
     verbose: int = 0
 
@@ -240,12 +244,17 @@ class _Trainer:
         self.cfg = cfg
         self.gen = generator
         self.K = getattr(model, "n_outputs", 0)
-        self.opt = _make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
-        self.lr = float(self.opt.param_groups[0].get("lr", cfg.lr))
+        self.cw = None if cfg.class_weight is None else cfg.class_weight.to(X.device)
+        self.fast = cfg.fast and FastAdamStep.supports(model, cfg.optimizer)
+        if self.fast:
+            self.opt = FastAdamStep(model, cfg.task, cfg.lr, self.cw)
+            self.lr = float(cfg.lr)
+        else:
+            self.opt = _make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
+            self.lr = float(self.opt.param_groups[0].get("lr", cfg.lr))
         self.groups: FeatureGroups | None = None
         if cfg.groups is not None and self.is_lassonet:
             self.groups = make_groups(cfg.groups, model.n_features).to(X.device)
-        self.cw = None if cfg.class_weight is None else cfg.class_weight.to(X.device)
 
     # ---- pieces
     def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -278,9 +287,7 @@ class _Trainer:
         K = self.K
         t = lam * self.lr
         if self.groups is None:
-            b, u = _prox_columns(w[:K], w[K:], t, self.cfg.M)
-            w[:K] = b
-            w[K:] = u
+            hier_prox_fused_(w, K, t, self.cfg.M)
         else:
             b, u = hier_prox_grouped(w[:K], w[K:], t, self.cfg.M, self.groups)
             w[:K] = b
@@ -295,10 +302,25 @@ class _Trainer:
         return float(self.loss(out, y)), float(self.score(out, y))
 
     def epoch(self, lam: float) -> torch.Tensor:
+        """One pass over the shuffled training data. Returns a scalar that is finite
+        iff training is healthy (the mean loss, or the weights' sum on the fast path)."""
         X, y = self.X, self.y
         n = X.shape[0]
         bs = n if self.cfg.batch_size is None else min(int(self.cfg.batch_size), n)
         perm = torch.randperm(n, generator=self.gen).to(X.device)
+        if self.fast:
+            # one gather per epoch, then every batch is a contiguous view
+            small = X.numel() * X.element_size() <= _SHUFFLE_COPY_BYTES
+            Xp, yp = (X.index_select(0, perm), y.index_select(0, perm)) if small else (None, None)
+            for start in range(0, n, bs):
+                if small:
+                    xb, yb = Xp[start:start + bs], yp[start:start + bs]
+                else:
+                    idx = perm[start:start + bs]
+                    xb, yb = X.index_select(0, idx), y.index_select(0, idx)
+                self.opt.step(xb, yb)
+                self.prox(lam)
+            return self.opt.flat.sum()
         total = torch.zeros((), dtype=X.dtype, device=X.device)
         model, opt = self.model, self.opt
         for start in range(0, n, bs):
@@ -337,7 +359,7 @@ class _Trainer:
             train_loss = float(self.epoch(lam))
             epochs += 1
             if not math.isfinite(train_loss):
-                raise FloatingPointError(f"training loss became {train_loss}")
+                raise FloatingPointError("training loss or weights became non-finite")
             obj, _, _ = self.val_objective(lam)
             if not math.isfinite(obj):
                 raise FloatingPointError(f"validation objective became {obj}")
