@@ -260,6 +260,32 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
             outs.append(model(xb).cpu().numpy())
         return np.concatenate(outs) if outs else np.zeros((0, model.n_outputs))
 
+    def path_model(self, index: int) -> LassoNet:
+        """The torch module of path point ``index`` (needs ``store_path_weights=True``)."""
+        check_is_fitted(self, "path_")
+        point = self.path_[index]
+        if point.state is None:
+            raise ValueError("this path holds no weights; fit with store_path_weights=True to score its points.")
+        m = self.module_
+        model = LassoNet(m.n_features, m.n_outputs, m.hidden_dims, m.dropout)
+        model.load_state_dict({k: torch.as_tensor(v) for k, v in point.state.items()})
+        return model.double().eval()
+
+    def path_scores(self, X, y) -> np.ndarray:
+        """Score (accuracy or R^2) of every path point's model on ``(X, y)``.
+
+        Needs ``store_path_weights=True``. Gives accuracy against the number of
+        selected features together with ``path_.n_selected``.
+        """
+        X = self._validate_X(X, reset=False)
+        out = []
+        Xt = torch.as_tensor(np.asarray(X, dtype=np.float64))
+        for i in range(len(self.path_)):
+            with torch.no_grad():
+                z = self.path_model(i)(Xt).numpy()
+            out.append(self._score_outputs(z, y))
+        return np.array(out)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
@@ -386,6 +412,9 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
                          random_state=random_state, verbose=verbose, device=device)
         self.class_weight = class_weight
 
+    def _score_outputs(self, z, y) -> float:
+        return float(np.mean(self.classes_[np.argmax(z, axis=1)] == np.asarray(y)))
+
     def decision_function(self, X) -> np.ndarray:
         """Logits of the fitted model, shape (n_samples, n_classes); for two classes the
         logit difference (class 1 minus class 0), shape (n_samples,), as scikit-learn
@@ -440,6 +469,11 @@ class LassoNetRegressor(RegressorMixin, _BaseLassoNet):
 
     def _class_weight_tensor(self, y_enc):
         return None
+
+    def _score_outputs(self, z, y) -> float:
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(np.asarray(y, dtype=np.float64).reshape(len(z), -1), z))
 
     def predict(self, X) -> np.ndarray:
         """Predictions, shape (n_samples,) or (n_samples, n_outputs) as ``y`` was."""

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .modules import PlainMLP
-from .path import PathConfig, _Trainer
+from .path import PathConfig, _Trainer, auto_threads, torch_threads
 
 __all__ = ["retrain_score", "random_features"]
 
@@ -48,7 +48,7 @@ def retrain_score(
     ytr, yva, yte = (t(a, torch.int64) for a in (y_train, y_val, y_test))
     n_classes = int(max(ytr.max(), yva.max(), yte.max())) + 1
     cfg = PathConfig(batch_size=batch_size, lr=lr, max_epochs=max_epochs, patience=patience, tol=tol, seed=seed)
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), torch_threads(auto_threads(Xtr, max(hidden_dims, default=1), batch_size)):
         torch.manual_seed(seed)
         model = PlainMLP(cols.size, n_classes, hidden_dims).to(dev)
         trainer = _Trainer(model, Xtr, ytr, Xva, yva, cfg, torch.Generator().manual_seed(seed))

@@ -1,0 +1,1 @@
+"""Experiments of the paper, each writing its results into a run directory."""
