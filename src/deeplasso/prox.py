@@ -71,15 +71,16 @@ def _prox_columns(
     if q == 0:
         r = torch.clamp(vnorm - lam, min=0.0)
     else:
-        a = torch.sort(absu, dim=0, descending=True).values  # (q, G)
-        S = torch.cumsum(a, dim=0)  # S_i, i = 1..q
-        i = torch.arange(1, q + 1, dtype=dtype, device=v.device).unsqueeze(1)
+        # work on (G, q): sorting and summing along the contiguous last dimension is
+        # about twice as fast as along dim 0 of the (q, G) layout
+        a = torch.sort(absu.t().contiguous(), dim=1, descending=True).values  # (G, q)
+        S = torch.cumsum(a, dim=1)  # S_i, i = 1..q
+        i = torch.arange(1, q + 1, dtype=dtype, device=v.device)
         M2 = M * M
         # M * phi'(a_i / M) > 0, multiplied through by M so that M = 0 needs no case.
-        crit = a * (1.0 + i * M2) - M2 * S - M * (vnorm - lam)
-        m = (crit > 0).sum(dim=0)  # (G,) number of clipped entries
-        S_pad = torch.cat([torch.zeros_like(S[:1]), S], dim=0)
-        S_m = S_pad.gather(0, m.unsqueeze(0)).squeeze(0)
+        crit = a * (1.0 + i * M2) - M2 * S - (M * (vnorm - lam)).unsqueeze(1)
+        m = (crit > 0).sum(dim=1)  # (G,) number of clipped entries
+        S_m = torch.cat([torch.zeros_like(S[:, :1]), S], dim=1).gather(1, m.unsqueeze(1)).squeeze(1)
         r = torch.clamp(vnorm - lam + M * S_m, min=0.0) / (1.0 + m.to(dtype) * M2)
     positive = vnorm > 0
     r = torch.where(positive, r, torch.zeros_like(r))
