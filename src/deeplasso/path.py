@@ -356,9 +356,10 @@ class _Trainer:
         for p, s in zip(self.model.parameters(), snap):
             p.copy_(s)
 
-    def train_lambda(self, lam: float, max_epochs: int) -> tuple[int, float]:
+    def train_lambda(self, lam: float, max_epochs: int, tol: float | None = None) -> tuple[int, float]:
         """Train at one lambda with early stopping; ends on the best epoch's weights."""
         cfg = self.cfg
+        tol = cfg.tol if tol is None else tol
         best = math.inf
         best_snap = None
         bad = 0
@@ -371,7 +372,7 @@ class _Trainer:
             obj, _, _ = self.val_objective(lam)
             if not math.isfinite(obj):
                 raise FloatingPointError(f"validation objective became {obj}")
-            if best_snap is None or obj < best - cfg.tol * abs(best):
+            if best_snap is None or obj < best - tol * abs(best):
                 best, best_snap, bad = obj, self.snapshot(), 0
             else:
                 bad += 1
@@ -473,7 +474,9 @@ def _fit_path(model, X, y, X_val, y_val, config, callback) -> Path:
     def run(step: int, lam: float, max_epochs: int) -> PathPoint:
         t0 = time.perf_counter()
         try:
-            epochs, _ = trainer.train_lambda(lam, max_epochs)
+            # the dense model is the warm start of everything after it: any improvement
+            # counts there, so a plateau early in training does not stop it
+            epochs, _ = trainer.train_lambda(lam, max_epochs, tol=0.0 if step == 0 else None)
         except FloatingPointError as exc:
             bar.close()
             raise NonFiniteLossError(
@@ -527,10 +530,10 @@ def _estimate_lambda_start(trainer: _Trainer, quantile: float = 0.05, shrink: fl
 
     From the dense weights it trains one epoch per lambda, doubling lambda from
     ``1e-4 * lambda_scale``, and watches each informative (non-constant) feature's
-    prox size ``||theta_j|| + M ||W0_j||_1``. Once the ``quantile`` of those sizes,
-    relative to the dense model, has shrunk below ``shrink`` (or a feature has left),
-    the penalty has begun to win against the loss for the weakest features; the real
-    path starts one doubling below, so that the first features leave within its
+    prox size ``||theta_j|| + M ||W0_j||_1``. Once the ``quantile`` of the per-epoch
+    size ratios falls ``shrink`` below its value in a control epoch without penalty
+    (or a feature has left) at two doublings in a row, the penalty has begun to win against the loss for the
+    weakest features; the real path starts at the last lambda before that, so that the first features leave within its
     first steps. The dense weights and optimiser state are restored afterwards. It
     costs one epoch per doubling (10-17 epochs).
     """
@@ -542,17 +545,32 @@ def _estimate_lambda_start(trainer: _Trainer, quantile: float = 0.05, shrink: fl
         live = torch.ones_like(live)
     snap = trainer.snapshot()
     opt_state = copy.deepcopy(trainer.opt.state_dict())
-    size0 = _prox_size(model, M)[live]
+
+    def q_ratio(new: torch.Tensor, old: torch.Tensor) -> float:
+        ratio = torch.where(old > 0, new / torch.where(old > 0, old, torch.ones_like(old)), torch.ones_like(old))
+        return float(torch.quantile(ratio.double(), quantile))
+
+    # control: how much do the weakest sizes move in one epoch without any penalty?
+    prev = _prox_size(model, M)[live]
+    trainer.epoch(0.0)
+    size = _prox_size(model, M)[live]
+    control = min(1.0, q_ratio(size, prev))
+    prev = size
     scale = lambda_scale(model, M)
     lam = 1e-4 * scale
     last_quiet = lam
+    hits = 0
     while lam < 10 * scale:
         trainer.epoch(lam)
         size = _prox_size(model, M)[live]
-        ratio = torch.where(size0 > 0, size / torch.where(size0 > 0, size0, torch.ones_like(size0)), size0)
-        if bool((size == 0).any()) or float(torch.quantile(ratio.double(), quantile)) < shrink:
+        shrinking = bool((size == 0).any()) or q_ratio(size, prev) < shrink * control
+        prev = size
+        # two doublings in a row: one epoch of ordinary training noise can look like a shrink
+        hits = hits + 1 if shrinking else 0
+        if hits == 2:
             break
-        last_quiet = lam
+        if not shrinking:
+            last_quiet = lam
         lam *= 2.0
     trainer.restore(snap)
     trainer.opt.load_state_dict(opt_state)
