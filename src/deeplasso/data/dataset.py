@@ -51,8 +51,23 @@ def _check_xy(x, y, name, image_shape, n_classes):
         raise ValueError(f"y_{name} holds labels outside 0..{n_classes - 1}")
 
 
+class ImageMeta:
+    """``n_features`` and ``n_classes`` of anything with ``image_shape`` and ``classes``."""
+
+    @property
+    def n_features(self) -> int:
+        """Number of flattened features ``C*H*W``."""
+        c, h, w = self.image_shape
+        return c * h * w
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes."""
+        return len(self.classes)
+
+
 @dataclass(frozen=True, eq=False)
-class ImageDataset:
+class ImageDataset(ImageMeta):
     """Official train and test images of one data set.
 
     Attributes
@@ -87,17 +102,6 @@ class ImageDataset:
             raise ValueError(f"image_shape must be (channels, height, width), got {self.image_shape}")
         _check_xy(self.x_train, self.y_train, "train", self.image_shape, len(self.classes))
         _check_xy(self.x_test, self.y_test, "test", self.image_shape, len(self.classes))
-
-    @property
-    def n_features(self) -> int:
-        """Number of flattened features ``C*H*W``."""
-        c, h, w = self.image_shape
-        return c * h * w
-
-    @property
-    def n_classes(self) -> int:
-        """Number of classes."""
-        return len(self.classes)
 
     def __repr__(self) -> str:
         return (

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .dataset import ImageDataset
+from .dataset import ImageDataset, ImageMeta
 
 __all__ = [
     "Split",
@@ -162,7 +162,7 @@ def stratified_indices(y, fractions, random_state=0) -> list:
 
 
 @dataclass(frozen=True, eq=False)
-class Split:
+class Split(ImageMeta):
     """Train / validation / test parts of one data set (uint8 pixels).
 
     Attributes
@@ -198,17 +198,6 @@ class Split:
     idx_train: np.ndarray | None = None
     idx_val: np.ndarray | None = None
     idx_test: np.ndarray | None = None
-
-    @property
-    def n_features(self) -> int:
-        """Number of flattened features ``C*H*W``."""
-        c, h, w = self.image_shape
-        return c * h * w
-
-    @property
-    def n_classes(self) -> int:
-        """Number of classes."""
-        return len(self.classes)
 
     def __repr__(self) -> str:
         return (
