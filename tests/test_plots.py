@@ -31,7 +31,7 @@ def _png(file, size):
 
 
 def _no_temp_left(folder):
-    assert not [f for f in os.listdir(folder) if f.startswith(".tmp-")]
+    assert not [f for f in os.listdir(folder) if f.endswith(".tmp")]
 
 
 def _fake_path(d=12, seed=0):

@@ -39,7 +39,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -53,6 +52,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.svm import LinearSVC
 
+from ._io import write_json
 from .data import stratified_indices
 
 __all__ = [
@@ -639,7 +639,7 @@ def _split_arrays(split) -> dict:
 
 
 def save_results(results: dict, file) -> str:
-    """Write results as JSON atomically (temporary file, then ``os.replace``).
+    """Write results as JSON atomically (temporary file, fsync, then ``os.replace``).
 
     Parameters
     ----------
@@ -653,19 +653,7 @@ def save_results(results: dict, file) -> str:
     str
         The destination path.
     """
-    file = os.fspath(file)
-    folder = os.path.dirname(os.path.abspath(file))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(_plain(results), fh, indent=1, allow_nan=True)
-        os.replace(tmp, file)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return file
+    return os.fspath(write_json(file, _plain(results)))
 
 
 def load_results(file) -> dict:

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
+from ._io import atomic_write
 from .data import features_to_image
 
 __all__ = [
@@ -62,17 +62,7 @@ def _save(fig: Figure, out, dpi) -> str:
     out = os.fspath(out)
     if not out.lower().endswith(".png"):
         raise ValueError(f"out must be a .png file name, got {out!r}")
-    folder = os.path.dirname(os.path.abspath(out))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=dpi)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(out, lambda fh: fig.savefig(fh, format="png", dpi=dpi))
     return out
 
 
@@ -264,8 +254,8 @@ def importance_map(importances, image_shape, out, per_channel=True, *, combine="
     any_never = inf_as == "top" and np.isinf(img).any()
     cb = fig.colorbar(im, ax=list(axes), fraction=0.046 / max(1, n ** 0.5), pad=0.03,
                       extend="max" if any_never else "neither")
-    cb.set_label({"log": "log10 lambda at exit", "linear": "lambda at exit", "rank": "rank of exit lambda (0-1)"}[scale],
-                 fontsize=8)
+    labels = {"log": "log10 lambda at exit", "linear": "lambda at exit", "rank": "rank of exit lambda (0-1)"}
+    cb.set_label(labels[scale], fontsize=8)
     cb.ax.tick_params(labelsize=7)
     if any_never:
         cb.ax.text(0.5, 1.06, "never left", transform=cb.ax.transAxes, ha="center", va="bottom", fontsize=7)
