@@ -32,13 +32,16 @@ def atomic_write(path, write: Callable[[Any], None], mode: str = "wb") -> Path:
 
 def write_json(path, obj) -> Path:
     """Write ``obj`` as indented JSON, atomically."""
-    text = json.dumps(obj, indent=2, sort_keys=True, default=_default, allow_nan=True)
+    text = json.dumps(obj, indent=2, sort_keys=True, default=json_default, allow_nan=True)
     return atomic_write(path, lambda f: f.write(text + "\n"), mode="w")
 
 
-def _default(o):
+def json_default(o):
+    """JSON for numpy scalars and arrays, torch tensors and paths."""
     import numpy as np
 
+    if hasattr(o, "detach") and hasattr(o, "tolist"):  # torch.Tensor, without importing torch
+        return o.detach().cpu().tolist()
     if isinstance(o, np.integer):
         return int(o)
     if isinstance(o, np.floating):

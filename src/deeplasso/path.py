@@ -31,7 +31,7 @@ import torch
 from torch.nn import functional as F
 
 from .modules import LassoNet
-from ._io import atomic_write
+from ._io import atomic_write, json_default
 from .fast import FastAdamStep, hier_prox_fused_
 from .prox import FeatureGroups, hier_prox_grouped, make_groups
 
@@ -178,7 +178,7 @@ class Path:
                 for name, value in p.state.items():
                     arrays[f"state_{i}__{name}"] = value
         header = {"n_features": self.n_features, "meta": self.meta, "points": rows, "format": 1}
-        arrays["header"] = np.frombuffer(json.dumps(header, default=_json_default).encode(), dtype=np.uint8)
+        arrays["header"] = np.frombuffer(json.dumps(header, default=json_default).encode(), dtype=np.uint8)
         if isinstance(file, (str, os.PathLike)):
             atomic_write(file, lambda f: np.savez(f, **arrays))
         else:
@@ -195,18 +195,6 @@ class Path:
                 state = {k[len(prefix):]: z[k] for k in z.files if k.startswith(prefix)} or None
                 points.append(PathPoint(theta_norm=z[f"theta_norm_{i}"], state=state, **row))
         return cls(points=points, n_features=header["n_features"], meta=header["meta"])
-
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, torch.Tensor):
-        return o.tolist()
-    return repr(o)
 
 
 def feature_importances_from(lambdas: np.ndarray, selected: np.ndarray) -> np.ndarray:
