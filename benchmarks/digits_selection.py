@@ -1,11 +1,12 @@
 """Feature selection quality on digits: deeplasso vs the reference `lassonet`.
 
-Both run the full path (batch 64, hidden (32,), M=10, path_multiplier 1.02) on the
+Both run the full path (batch 64, hidden (32,), M=10, path_multiplier 1.02, the same
+early-stopping patience: the reference's default 10 unless --patience) on the
 same standardised 80/20 split of scikit-learn's digits; then a plain (32,) MLP is
 retrained on each method's top-k features (k = 32, 16, 8, 4) with the same seeds.
 Prints wall times, their ratio, and the retrained test accuracies side by side.
 
-    python benchmarks/digits_selection.py [--seeds 3] [--no-reference]
+    python benchmarks/digits_selection.py [--seeds 3] [--patience 10] [--no-reference]
 """
 
 import argparse
@@ -32,19 +33,19 @@ def data(seed=0):
     return [sc.transform(a).astype(np.float32) for a in (Xtr, Xva, Xte)] + [ytr, yva, yte]
 
 
-def ours(Xtr, Xva, ytr, yva, seed, batch_size):
+def ours(Xtr, Xva, ytr, yva, seed, batch_size, patience):
     sel = LassoNetClassifier(hidden_dims=(32,), batch_size=batch_size, path_multiplier=1.02, M=10,
-                             random_state=seed, verbose=0)
+                             patience=patience, random_state=seed, verbose=0)
     t = time.perf_counter()
     sel.fit(Xtr, ytr, X_val=Xva, y_val=yva)
     return time.perf_counter() - t, sel.ranking_, len(sel.path_)
 
 
-def reference(Xtr, Xva, ytr, yva, seed, batch_size):
+def reference(Xtr, Xva, ytr, yva, seed, batch_size, patience):
     from lassonet import LassoNetClassifier as Ref
 
-    ref = Ref(hidden_dims=(32,), batch_size=batch_size, path_multiplier=1.02, M=10, random_state=seed,
-              torch_seed=seed, verbose=0)
+    ref = Ref(hidden_dims=(32,), batch_size=batch_size, path_multiplier=1.02, M=10, patience=patience,
+              random_state=seed, torch_seed=seed, verbose=0)
     t = time.perf_counter()
     path = ref.path(Xtr, ytr, X_val=Xva, y_val=yva, return_state_dicts=False)
     dt = time.perf_counter() - t
@@ -56,16 +57,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--patience", type=int, default=10, help="early-stopping patience of both (reference default 10)")
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--no-reference", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(2)
     Xtr, Xva, Xte, ytr, yva, yte = data()
     rows = {"deeplasso": {k: [] for k in KS}, "reference": {k: [] for k in KS}, "random": {k: [] for k in KS}}
     times = {"deeplasso": [], "reference": []}
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         runners = [("deeplasso", ours)] + ([] if args.no_reference else [("reference", reference)])
         for name, fn in runners:  # alternate within a seed
-            dt, ranking, n_points = fn(Xtr, Xva, ytr, yva, seed, args.batch_size)
+            dt, ranking, n_points = fn(Xtr, Xva, ytr, yva, seed, args.batch_size, args.patience)
             times[name].append(dt)
             print(f"seed {seed} {name}: {dt:.1f} s, {n_points} path points", flush=True)
             for k in KS:

@@ -69,8 +69,12 @@ def test_path_runs_from_all_features_to_none(fitted_regressor):
     assert np.all(np.diff(lambdas) > 0)
     np.testing.assert_allclose(lambdas[2:] / lambdas[1:-1], QUICK["path_multiplier"])
     imp = fitted_regressor.feature_importances_
-    assert isinstance(imp, np.ndarray) and np.all(np.isfinite(imp))
-    assert set(imp.tolist()) <= set(lambdas.tolist())
+    assert isinstance(imp, np.ndarray) and np.all(np.isfinite(imp)) and np.all(imp <= lambdas[-1])
+    sel = path.selected
+    never_back = ~(np.diff(sel.astype(int), axis=0) > 0).any(axis=0)
+    first_out = np.argmax(~sel, axis=0)
+    # a feature that never came back has the lambda at which it left as importance
+    np.testing.assert_allclose(imp[never_back], lambdas[first_out[never_back]])
 
 
 def test_hierarchy_constraint_holds_at_every_point(fitted_regressor):
@@ -170,6 +174,16 @@ def test_path_save_load_round_trip(fitted_regressor, tmp_path):
     np.testing.assert_array_equal(loaded.feature_importances(), fitted_regressor.feature_importances_)
     np.testing.assert_array_equal(loaded.ranking(), fitted_regressor.ranking_)
     assert loaded.meta["M"] == fitted_regressor.M
+
+
+def test_importance_is_time_in_model_along_lambda():
+    from deeplasso.path import feature_importances_from
+
+    lambdas = np.array([0.0, 1.0, 2.0, 4.0, 8.0])
+    sel = np.array([[1, 1, 1, 1], [1, 1, 0, 1], [1, 0, 1, 1], [0, 0, 0, 1], [0, 0, 0, 1]], dtype=bool)
+    imp = feature_importances_from(lambdas, sel)
+    # feature 0 left at 4, feature 1 at 2; feature 2 left at 1, came back on [2, 4): 1 + 2 = 3
+    np.testing.assert_array_equal(imp, [4.0, 2.0, 3.0, np.inf])
 
 
 class NaNAfter:
