@@ -223,3 +223,20 @@ def test_group_leaves_as_a_whole():
 def test_bad_groups(groups, msg):
     with pytest.raises(ValueError, match=msg):
         make_groups(groups, 4)
+
+
+def test_many_clipped_entries_take_the_full_sort():
+    """Columns with more clipped entries than the top-k shortcut looks at are exact too."""
+    rng = np.random.default_rng(11)
+    K, H, d = 2, 60, 30
+    theta = rng.normal(size=(K, d)) * 0.05
+    W = rng.uniform(0.5, 1.0, size=(H, d)) * rng.choice([-1, 1], size=(H, d))
+    for lam, M in [(0.0, 0.02), (0.01, 0.05), (0.0, 1.0)]:
+        tn, wn = hier_prox(torch.tensor(theta), torch.tensor(W), lam, M)
+        clipped = (np.abs(W) > np.abs(wn.numpy()) + 1e-12).sum(axis=0)
+        for j in range(d):
+            b, w = reference_prox(theta[:, j], W[:, j], lam, M)
+            np.testing.assert_allclose(tn[:, j].numpy(), b, atol=1e-10)
+            np.testing.assert_allclose(wn[:, j].numpy(), w, atol=1e-10)
+        if M < 0.1:
+            assert clipped.max() > 16  # the shortcut's k: this instance needs the fallback
