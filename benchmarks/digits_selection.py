@@ -33,15 +33,15 @@ def data(seed=0):
     return [sc.transform(a).astype(np.float32) for a in (Xtr, Xva, Xte)] + [ytr, yva, yte]
 
 
-def ours(Xtr, Xva, ytr, yva, seed, batch_size, patience):
+def ours(Xtr, Xva, ytr, yva, seed, batch_size, patience, lambda_start="auto"):
     sel = LassoNetClassifier(hidden_dims=(32,), batch_size=batch_size, path_multiplier=1.02, M=10,
-                             patience=patience, random_state=seed, verbose=0)
+                             patience=patience, lambda_start=lambda_start, random_state=seed, verbose=0)
     t = time.perf_counter()
     sel.fit(Xtr, ytr, X_val=Xva, y_val=yva)
     return time.perf_counter() - t, sel.ranking_, len(sel.path_)
 
 
-def reference(Xtr, Xva, ytr, yva, seed, batch_size, patience):
+def reference(Xtr, Xva, ytr, yva, seed, batch_size, patience, lambda_start="auto"):
     from lassonet import LassoNetClassifier as Ref
 
     ref = Ref(hidden_dims=(32,), batch_size=batch_size, path_multiplier=1.02, M=10, patience=patience,
@@ -59,6 +59,7 @@ def main():
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--patience", type=int, default=10, help="early-stopping patience of both (reference default 10)")
     ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--lambda-start", default="auto", help="deeplasso's lambda_start ('auto' or a number)")
     ap.add_argument("--no-reference", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -66,7 +67,9 @@ def main():
     rows = {"deeplasso": {k: [] for k in KS}, "reference": {k: [] for k in KS}, "random": {k: [] for k in KS}}
     times = {"deeplasso": [], "reference": []}
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        runners = [("deeplasso", ours)] + ([] if args.no_reference else [("reference", reference)])
+        lam0 = args.lambda_start if args.lambda_start == "auto" else float(args.lambda_start)
+        runners = [("deeplasso", lambda *a: ours(*a, lambda_start=lam0))]
+        runners += [] if args.no_reference else [("reference", reference)]
         for name, fn in runners:  # alternate within a seed
             dt, ranking, n_points = fn(Xtr, Xva, ytr, yva, seed, args.batch_size, args.patience)
             times[name].append(dt)
@@ -76,6 +79,8 @@ def main():
         for k in KS:
             rows["random"][k].append(retrain_score(Xtr, ytr, Xva, yva, Xte, yte, random_features(64, k, seed),
                                                    hidden_dims=(32,), seed=seed))
+    for name, per_k in rows.items():
+        print(f"per seed {name}: " + "; ".join(f"k={k}: " + ",".join(f"{a:.3f}" for a in v) for k, v in per_k.items()))
     print("\nretrained (32,) MLP test accuracy on top-k features, mean over seeds")
     print("k      " + "  ".join(f"{n:>10s}" for n in rows))
     for k in KS:
