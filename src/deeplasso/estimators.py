@@ -23,7 +23,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .modules import LassoNet
-from .path import NonFiniteLossError, Path, PathConfig, PathPoint, fit_path
+from .path import NonFiniteLossError, PathConfig, PathPoint, fit_path
 
 __all__ = ["LassoNetClassifier", "LassoNetRegressor"]
 

@@ -13,7 +13,6 @@ from typing import Sequence
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 __all__ = ["LassoNet", "mlp_body", "PlainMLP"]
 

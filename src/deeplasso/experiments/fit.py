@@ -11,12 +11,10 @@ Output (all written atomically):
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path as FsPath
 
-import numpy as np
 import torch
 
 from .._io import write_json
