@@ -27,6 +27,11 @@ def test_fit_writes_a_complete_run(tmp_path, capsys):
     # the top 16 features of digits carry most of the signal: far better than chance (0.1)
     assert res["selection"][1]["retrained_top_k"] > 0.6
     assert np.isfinite(res["test_accuracy_best"])
+    import matplotlib.image as mpimg
+
+    for name in ("importance.png", "accuracy.png"):
+        img = mpimg.imread(out / name)
+        assert img.ndim == 3 and img.shape[0] > 100 and img.std() > 0  # a real, non-blank picture
 
 
 def test_second_run_never_overwrites_the_first(tmp_path, capsys):

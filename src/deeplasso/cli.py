@@ -67,7 +67,8 @@ def main(argv=None) -> int:
             print(f"deeplasso: error: {exc}", file=sys.stderr)
             return 2
         print(summary(results))
-        print(f"\nresults written to {args.out}/ (config.json, path.npz, results.json)")
+        print(f"\nresults written to {args.out}/ (config.json, path.npz, results.json, importance.png, "
+              "accuracy.png)")
         return 0
     return 1  # pragma: no cover
 

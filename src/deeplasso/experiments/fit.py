@@ -6,15 +6,19 @@ Output (all written atomically):
 - ``path.npz``: the path (see :class:`deeplasso.Path`), weights included;
 - ``results.json``: per path point lambda, features kept, validation and test
   accuracy; a plain network retrained on the top-k features by importance versus
-  on k random features; feature importances and the ranking; wall times.
+  on k random features; feature importances and the ranking; wall times;
+- ``importance.png``, ``accuracy.png``: drawn from ``results.json`` alone
+  (:func:`draw_figures`), when matplotlib is installed.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path as FsPath
 
+import numpy as np
 import torch
 
 from .._io import write_json
@@ -121,7 +125,33 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False) -
         "total_epochs": int(sum(p.epochs for p in sel.path_)),
     }
     write_json(out / "results.json", results)
+    draw_figures(out)
     return results
+
+
+def draw_figures(run_dir) -> list[str]:
+    """Draw the run's figures from its saved ``results.json`` alone (never from a live
+    model): ``importance.png`` (importance map) and ``accuracy.png`` (test accuracy
+    against the number of features). Returns the files written; none without matplotlib."""
+    try:
+        from .. import plots
+    except ImportError:  # matplotlib is optional
+        return []
+    run_dir = FsPath(run_dir)
+    res = json.loads((run_dir / "results.json").read_text())
+    imp = np.array([np.inf if v is None else v for v in res["feature_importances"]], dtype=float)
+    files = [plots.importance_map(imp, tuple(res["image_shape"]), run_dir / "importance.png")]
+    path_pts = [p for p in res["path"] if p["n_selected"] > 0]
+    sel = res["selection"]
+    curves = {
+        "LassoNet path (test)": {"n_features": [p["n_selected"] for p in path_pts],
+                                 "accuracy": [p["test_accuracy"] for p in path_pts]},
+        "retrained on top-k": {"n_features": [r["k"] for r in sel], "accuracy": [r["retrained_top_k"] for r in sel]},
+        "retrained on k random": {"n_features": [r["k"] for r in sel],
+                                  "accuracy": [r["retrained_random_k"] for r in sel]},
+    }
+    files.append(plots.accuracy_vs_features(curves, run_dir / "accuracy.png", title=res["dataset"]))
+    return [str(f) for f in files]
 
 
 def summary(results: dict) -> str:
