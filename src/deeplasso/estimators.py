@@ -174,7 +174,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         elif X_val is None or y_val is None:
             raise ValueError("give both X_val and y_val, or neither (then a validation_fraction is split off).")
         else:
-            X_va = validate_data(self, X_val, reset=False, dtype=[np.float32, np.float64], ensure_all_finite=True)
+            X_va = self._validate_X(X_val, reset=False)
             y_va = self._encode_y(np.asarray(y_val), fitting=False)
             if X_va.shape[0] != len(y_va):
                 raise ValueError(f"X_val has {X_va.shape[0]} rows but y_val has {len(y_va)}.")

@@ -35,21 +35,17 @@ def hier_prox_fused_(weight: torch.Tensor, K: int, lam: float, M: float) -> None
     """
     v = weight[:K]
     u = weight[K:]
-    if weight.is_cuda or u.shape[0] == 0:
+    hard = None
+    if not weight.is_cuda and u.shape[0]:
+        vnorm = torch.linalg.vector_norm(v, dim=0)
+        shrunk = vnorm - lam
+        hard = torch.nonzero(~(u.abs().amax(0) <= M * shrunk)).squeeze(1)  # NaN counts as hard
+    if hard is None or hard.numel() == weight.shape[1]:
         b, w = _prox_columns(v, u, lam, M)
         v.copy_(b)
         u.copy_(w)
         return
-    vnorm = torch.linalg.vector_norm(v, dim=0)
-    shrunk = vnorm - lam
-    easy = u.abs().amax(0) <= M * shrunk
-    hard = torch.nonzero(~easy).squeeze(1)
     n_hard = hard.numel()
-    if n_hard == weight.shape[1]:
-        b, w = _prox_columns(v, u, lam, M)
-        v.copy_(b)
-        u.copy_(w)
-        return
     if n_hard:
         b, w = _prox_columns(v[:, hard], u[:, hard], lam, M)  # from the values before the shrink
     if lam > 0:

@@ -302,39 +302,41 @@ class _Trainer:
         out = torch.cat(outs) if len(outs) > 1 else outs[0]
         return float(self.loss(out, y)), float(self.score(out, y))
 
-    def epoch(self, lam: float) -> torch.Tensor:
-        """One pass over the shuffled training data. Returns a scalar that is finite
-        iff training is healthy (the mean loss, or the weights' sum on the fast path)."""
+    def _batches(self):
+        """Mini-batches of one shuffled pass: one gather per epoch, then every batch is
+        a contiguous view (per-batch gathers only when a copy of X would be too big)."""
         X, y = self.X, self.y
         n = X.shape[0]
         bs = n if self.cfg.batch_size is None else min(int(self.cfg.batch_size), n)
         perm = torch.randperm(n, generator=self.gen).to(X.device)
-        if self.fast:
-            # one gather per epoch, then every batch is a contiguous view
-            small = X.numel() * X.element_size() <= _SHUFFLE_COPY_BYTES
-            Xp, yp = (X.index_select(0, perm), y.index_select(0, perm)) if small else (None, None)
+        if X.numel() * X.element_size() <= _SHUFFLE_COPY_BYTES:
+            Xp, yp = X.index_select(0, perm), y.index_select(0, perm)
             for start in range(0, n, bs):
-                if small:
-                    xb, yb = Xp[start:start + bs], yp[start:start + bs]
-                else:
-                    idx = perm[start:start + bs]
-                    xb, yb = X.index_select(0, idx), y.index_select(0, idx)
+                yield Xp[start:start + bs], yp[start:start + bs]
+        else:
+            for start in range(0, n, bs):
+                idx = perm[start:start + bs]
+                yield X.index_select(0, idx), y.index_select(0, idx)
+
+    def epoch(self, lam: float) -> torch.Tensor:
+        """One pass over the shuffled training data. Returns a scalar that is finite
+        iff training is healthy (the mean loss, or the weights' sum on the fast path)."""
+        if self.fast:
+            for xb, yb in self._batches():
                 self.opt.step(xb, yb)
                 self.prox(lam)
             return self.opt.flat.sum()
+        X = self.X
         total = torch.zeros((), dtype=X.dtype, device=X.device)
         model, opt = self.model, self.opt
-        for start in range(0, n, bs):
-            idx = perm[start:start + bs]
-            xb = X.index_select(0, idx)
-            yb = y.index_select(0, idx)
+        for xb, yb in self._batches():
             loss = self.loss(model(xb), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             self.prox(lam)
-            total += loss.detach() * idx.shape[0]
-        return total / n
+            total += loss.detach() * xb.shape[0]
+        return total / X.shape[0]
 
     def val_objective(self, lam: float) -> tuple[float, float, float]:
         vl, vs = self.evaluate(self.Xv, self.yv)
@@ -349,8 +351,9 @@ class _Trainer:
         for p, s in zip(self.model.parameters(), snap):
             p.copy_(s)
 
-    def train_lambda(self, lam: float, max_epochs: int, tol: float | None = None) -> tuple[int, float]:
-        """Train at one lambda with early stopping; ends on the best epoch's weights."""
+    def train_lambda(self, lam: float, max_epochs: int, tol: float | None = None) -> tuple[int, tuple]:
+        """Train at one lambda with early stopping; ends on the best epoch's weights.
+        Returns the epochs run and the best epoch's (objective, val loss, val score)."""
         cfg = self.cfg
         tol = cfg.tol if tol is None else tol
         best = math.inf
@@ -362,22 +365,22 @@ class _Trainer:
             epochs += 1
             if not math.isfinite(train_loss):
                 raise FloatingPointError("training loss or weights became non-finite")
-            obj, _, _ = self.val_objective(lam)
+            val = self.val_objective(lam)
+            obj = val[0]
             if not math.isfinite(obj):
                 raise FloatingPointError(f"validation objective became {obj}")
             if best_snap is None or obj < best - tol * abs(best):
-                best, best_snap, bad = obj, self.snapshot(), 0
+                best, best_val, best_snap, bad = obj, val, self.snapshot(), 0
             else:
                 bad += 1
                 if bad >= cfg.patience:
                     break
-        if best_snap is not None:
-            self.restore(best_snap)
-        return epochs, best
+        self.restore(best_snap)
+        return epochs, best_val
 
-    def make_point(self, lam: float, epochs: int, seconds: float) -> PathPoint:
+    def make_point(self, lam: float, epochs: int, val: tuple, seconds: float) -> PathPoint:
         tl, ts = self.evaluate(self.X, self.y)
-        obj, vl, vs = self.val_objective(lam)
+        obj, vl, vs = val
         theta_norm = torch.linalg.vector_norm(self.model.theta.detach(), dim=0).double().cpu().numpy()
         state = None
         if self.cfg.store_weights:
@@ -469,14 +472,14 @@ def _fit_path(model, X, y, X_val, y_val, config, callback) -> Path:
         try:
             # the dense model is the warm start of everything after it: any improvement
             # counts there, so a plateau early in training does not stop it
-            epochs, _ = trainer.train_lambda(lam, max_epochs, tol=0.0 if step == 0 else None)
+            epochs, val = trainer.train_lambda(lam, max_epochs, tol=0.0 if step == 0 else None)
         except FloatingPointError as exc:
             bar.close()
             raise NonFiniteLossError(
                 f"non-finite loss at lambda step {step} (lambda={lam:.4g}): {exc}. The path computed so far "
                 "is kept in this error's .path; try a smaller lr or standardise the inputs.",
                 step, lam, path) from None
-        point = trainer.make_point(lam, epochs, time.perf_counter() - t0)
+        point = trainer.make_point(lam, epochs, val, time.perf_counter() - t0)
         path.points.append(point)
         if callback is not None:
             callback(step, point, model)
