@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--data-dir", default=None, help="folder holding one folder per data set (e.g. ../shared/data)")
     f.add_argument("--out", default="runs/digits", help="run directory for results (default runs/digits)")
     f.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
+    f.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out from its last finished lambda step")
     f.add_argument("--hidden-dims", type=_dims, default=(32,), help="hidden widths, e.g. 80,100 (default 32)")
     f.add_argument("--batch-size", type=_batch, default=64, help="mini-batch size or 'full' (default 64)")
     f.add_argument("--M", type=float, default=10.0, help="hierarchy coefficient M (default 10)")
@@ -45,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--max-train", type=int, default=None, help="subsample the training split (quick runs)")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    r = sub.add_parser("report", help="redraw the figures and report.md of a run directory from its saved results")
+    r.add_argument("run_dir", help="a run directory written by 'deeplasso fit' or 'deeplasso reproduce'")
     return p
 
 
@@ -62,13 +67,23 @@ def main(argv=None) -> int:
             verbose=0 if args.quiet else 1,
         )
         try:
-            results = run_fit(settings, args.out, overwrite=args.overwrite)
+            results = run_fit(settings, args.out, overwrite=args.overwrite, resume=args.resume)
         except (RunExistsError, ValueError, FileNotFoundError) as exc:
             print(f"deeplasso: error: {exc}", file=sys.stderr)
             return 2
         print(summary(results))
-        print(f"\nresults written to {args.out}/ (config.json, path.npz, results.json, importance.png, "
+        print(f"\nresults written to {args.out}/ (report.md, config.json, path.npz, results.json, importance.png, "
               "accuracy.png)")
+        return 0
+    if args.command == "report":
+        from .experiments.report import write_report
+
+        try:
+            out = write_report(args.run_dir)
+        except (FileNotFoundError, ValueError, KeyError) as exc:
+            print(f"deeplasso: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"report written to {out}")
         return 0
     return 1  # pragma: no cover
 
