@@ -26,6 +26,8 @@ def _batch(text: str):
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="deeplasso", description="LassoNet feature selection for deep networks.")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for torch (default: torch's choice; 1 is faster on a busy machine)")
     sub = p.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fit", help="train a LassoNet path on a data set and evaluate the selected features")
     f.add_argument("--dataset", default="digits", help="digits (embedded, default), mnist, fashion-mnist, cifar10")
@@ -48,6 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    rp = sub.add_parser("reproduce", help="run the paper's studies (every table and figure) and write a report")
+    rp.add_argument("--budget", default="smoke", choices=["smoke", "paper"],
+                    help="smoke: subsets and few epochs, a few minutes on 2 cores (default); paper: the paper's protocol")
+    rp.add_argument("--data-dir", default=None, help="folder holding one folder per data set (e.g. ../shared/data)")
+    rp.add_argument("--out", default=None, help="run directory (default runs/reproduce-BUDGET)")
+    rp.add_argument("--resume", action="store_true", help="continue an interrupted reproduction in --out")
+    rp.add_argument("--only", default=None,
+                    help="comma-separated studies to run: baselines, lambda_start, selection (default all)")
+    rp.add_argument("--quiet", action="store_true", help="no progress lines")
+
     r = sub.add_parser("report", help="redraw the figures and report.md of a run directory from its saved results")
     r.add_argument("run_dir", help="a run directory written by 'deeplasso fit' or 'deeplasso reproduce'")
     return p
@@ -55,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(max(1, args.threads))
     if args.command == "fit":
         from .experiments.fit import FitSettings, RunExistsError, run_fit, summary
 
@@ -74,6 +90,20 @@ def main(argv=None) -> int:
         print(summary(results))
         print(f"\nresults written to {args.out}/ (report.md, config.json, path.npz, results.json, importance.png, "
               "accuracy.png)")
+        return 0
+    if args.command == "reproduce":
+        from .experiments.fit import RunExistsError
+        from .experiments.reproduce import STUDIES, reproduce
+
+        studies = STUDIES if args.only is None else tuple(t.strip() for t in args.only.split(",") if t.strip())
+        out = args.out or f"runs/reproduce-{args.budget}"
+        try:
+            reproduce(args.budget, out, data_dir=args.data_dir, resume=args.resume, studies=studies,
+                      verbose=0 if args.quiet else 1)
+        except (RunExistsError, ValueError, FileNotFoundError) as exc:
+            print(f"deeplasso: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"report written to {out}/report.md")
         return 0
     if args.command == "report":
         from .experiments.report import write_report

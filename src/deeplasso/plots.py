@@ -480,7 +480,7 @@ def lambda_start_study(results, out, *, show_epochs=None, title=None, ylabel="ac
     results : sequence of dict, or mapping of lambda_start to dict
         One entry per run: ``{"lambda_start": 500.0, "n_features": [...],
         "accuracy": [...], "std": [...] (optional), "epochs": 2596 (optional),
-        "seconds": ... (optional)}`` (with a mapping, the key is the
+        "seconds": ... (optional), "label": ... (optional legend text)}`` (with a mapping, the key is the
         ``lambda_start``).  ``accuracy`` may be 2-D (one row per seed).
     out : str or os.PathLike
         PNG file to write.
@@ -533,7 +533,7 @@ def lambda_start_study(results, out, *, show_epochs=None, title=None, ylabel="ac
             raise ValueError(f"lambda_start {key} appears twice")
         curves[key] = r
         extra = f", {int(r['epochs'])} epochs" if r.get("epochs") is not None else ""
-        labels[key] = f"lambda_start = {key}{extra}"
+        labels[key] = f"{r.get('label') or f'lambda_start = {key}'}{extra}"
     ax = axes[0]
     _draw_curves(ax, curves, True, colors=colors, labels=labels)
     ax.set_xlabel("number of selected features")

@@ -104,7 +104,7 @@ def _start(settings: FitSettings, out: FsPath, overwrite: bool, resume: bool) ->
     elif started:
         old = json.loads((out / "config.json").read_text()).get("settings", {})
         new = _settings_json(settings)
-        differ = sorted(k for k in set(old) | set(new) if k != "verbose" and old.get(k) != new.get(k))
+        differ = sorted(k for k in set(old) | set(new) if k not in ("verbose", "data_dir") and old.get(k) != new.get(k))
         if not resume:
             what = "a finished run (results.json)" if finished else "an interrupted run"
             hint = "" if finished else ", pass --resume to continue it"
@@ -234,7 +234,9 @@ def draw_figures(run_dir) -> list[str]:
         "retrained on k random": {"n_features": [r["k"] for r in sel],
                                   "accuracy": [r["retrained_random_k"] for r in sel]},
     }
-    files.append(plots.accuracy_vs_features(curves, run_dir / "accuracy.png", title=res["dataset"]))
+    curves = {k: v for k, v in curves.items() if any(n > 0 for n in v["n_features"])}
+    if curves:
+        files.append(plots.accuracy_vs_features(curves, run_dir / "accuracy.png", title=res["dataset"]))
     return [str(f) for f in files]
 
 
