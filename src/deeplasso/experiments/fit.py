@@ -1,14 +1,21 @@
 """The main job: one LassoNet path on a data set, evaluated, written to a run directory.
 
+The data is a built-in image set (``dataset``) or the user's own file (``data``:
+``.npz``, ``.npy``, ``.csv``, see :func:`deeplasso.data.load_arrays`), for
+classification or regression.  The score is the accuracy for classification
+and R^2 for regression (``results["metric"]`` is ``"accuracy"`` or ``"r2"``;
+score keys are named after it: ``test_accuracy`` / ``test_r2``, ...).
+
 Output (all written atomically):
 
 - ``config.json``: every setting, the data set and the library version;
 - ``path.npz``: the path (see :class:`deeplasso.Path`), weights included;
 - ``results.json``: per path point lambda, features kept, validation and test
-  accuracy; a plain network retrained on the top-k features by importance versus
+  score; a plain network retrained on the top-k features by importance versus
   on k random features; feature importances and the ranking; wall times;
-- ``importance.png``, ``accuracy.png``: drawn from ``results.json`` alone
-  (:func:`draw_figures`), when matplotlib is installed.
+- ``importance.png`` (an importance map for images, bars otherwise) and
+  ``accuracy.png`` (``r2.png`` for regression): drawn from ``results.json``
+  alone (:func:`draw_figures`), when matplotlib is installed.
 """
 
 from __future__ import annotations
@@ -22,10 +29,14 @@ import numpy as np
 import torch
 
 from .._io import write_json
-from ..estimators import LassoNetClassifier
+from ..estimators import LassoNetClassifier, LassoNetRegressor
 from ..selection import random_features, retrain_score
 
-__all__ = ["FitSettings", "run_fit", "RunExistsError"]
+__all__ = ["FitSettings", "run_fit", "RunExistsError", "output_files"]
+
+#: The score reported per task; results keys are named after it.
+METRICS = {"classification": "accuracy", "regression": "r2"}
+_METRIC_LABELS = {"accuracy": "accuracy", "r2": "R^2"}
 
 
 class RunExistsError(FileExistsError):
@@ -34,10 +45,25 @@ class RunExistsError(FileExistsError):
 
 @dataclass
 class FitSettings:
-    dataset: str = "digits"
+    """Every setting of the main job (written to ``config.json``).
+
+    ``dataset`` names a built-in image set; ``data`` a user file (then
+    ``dataset`` is ignored; :mod:`deeplasso.experiments.config` sets it to
+    ``None``).  ``labels``, ``target``, ``task`` and ``image_shape`` apply to
+    ``data`` only (see :func:`deeplasso.data.load_arrays`); ``test_fraction``
+    is used when the file gives no test part.
+    """
+
+    dataset: str | None = "digits"
+    data: str | None = None
+    labels: str | None = None
+    target: str | int | None = None
+    task: str | None = None
+    image_shape: tuple[int, ...] | None = None
     data_dir: str | None = None
     normalize: str | None = "train"
     val_fraction: float = 0.1
+    test_fraction: float = 0.2
     hidden_dims: tuple[int, ...] = (32,)
     batch_size: int | None = 64
     M: float = 10.0
@@ -48,6 +74,7 @@ class FitSettings:
     lr: float = 1e-3
     fractions: tuple[float, ...] = (0.5, 0.25, 0.125, 0.0625)
     retrain_hidden_dims: tuple[int, ...] | None = None
+    retrain_max_epochs: int = 100
     seed: int = 0
     max_train: int | None = None
     verbose: int = 1
@@ -55,14 +82,37 @@ class FitSettings:
 
 
 def _prepare(s: FitSettings):
-    from ..data import load, official_split, preprocess_split, subsample_per_class
+    """Train/val/test arrays of the run as an :class:`~deeplasso.data.ArrayData`."""
+    from ..data import ArrayData, load, official_split, preprocess_split, subsample_per_class
 
+    if s.data is not None:
+        return _prepare_arrays(s)
+    only_data = [k for k in ("labels", "target", "image_shape") if getattr(s, k) is not None]
+    if only_data or s.task == "regression":
+        raise ValueError(f"{', '.join(only_data) or 'task=regression'} only appl{'ies' if len(only_data) < 2 else 'y'} "
+                         "to your own data file (--data), not to the built-in data set "
+                         f"{s.dataset!r}")
     ds = load(s.dataset, s.data_dir)
     split = official_split(ds, val_fraction=s.val_fraction, random_state=s.seed)
     if s.max_train:
         per_class = max(1, s.max_train // len(ds.classes))
         split = subsample_per_class(split, n_train=per_class, random_state=s.seed)
-    return preprocess_split(split, s.normalize)
+    p = preprocess_split(split, s.normalize)
+    return ArrayData(p.X_train, p.y_train, p.X_val, p.y_val, p.X_test, p.y_test, task="classification",
+                     classes=tuple(p.classes), image_shape=tuple(p.image_shape), source=s.dataset)
+
+
+def _prepare_arrays(s: FitSettings):
+    from ..data import load_arrays, split_arrays, standardize_arrays, subsample_train
+
+    if s.normalize not in ("train", None):
+        raise ValueError(f"normalize={s.normalize!r} is for the built-in image sets; for your own data use "
+                         "'train' (standardise each feature, the default) or 'none'")
+    data = load_arrays(s.data, labels=s.labels, target=s.target, task=s.task, image_shape=s.image_shape)
+    data = split_arrays(data, s.val_fraction, s.test_fraction, random_state=s.seed)
+    if s.max_train:
+        data = subsample_train(data, s.max_train, random_state=s.seed)
+    return standardize_arrays(data, features=s.normalize == "train")
 
 
 def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False) -> dict:
@@ -72,16 +122,18 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False) -
         raise RunExistsError(
             f"{out} already holds a finished run (results.json); choose another --out or pass --overwrite."
         )
+    t0 = time.perf_counter()
+    data = _prepare(settings)  # before touching out: bad data leaves no half-made run directory
+    t_data = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
     from .. import __version__
 
     write_json(out / "config.json", {"settings": asdict(settings), "deeplasso": __version__,
                                      "torch": torch.__version__})
-    t0 = time.perf_counter()
-    data = _prepare(settings)
-    t_data = time.perf_counter() - t0
     d = data.X_train.shape[1]
-    sel = LassoNetClassifier(
+    metric = METRICS[data.task]
+    Estimator = LassoNetClassifier if data.task == "classification" else LassoNetRegressor
+    sel = Estimator(
         hidden_dims=settings.hidden_dims, batch_size=settings.batch_size, M=settings.M,
         lambda_start=settings.lambda_start, path_multiplier=settings.path_multiplier,
         max_epochs=settings.max_epochs, patience=settings.patience, lr=settings.lr,
@@ -96,30 +148,39 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False) -
     retrain_dims = settings.retrain_hidden_dims or settings.hidden_dims
     rows = []
     t2 = time.perf_counter()
+    train_kw = dict(hidden_dims=retrain_dims, max_epochs=settings.retrain_max_epochs, seed=settings.seed,
+                    task=data.task)
+    ks = []
     for frac in settings.fractions:
         k = max(1, int(round(frac * d)))
+        if k in ks:  # few features: several fractions round to the same k
+            continue
+        ks.append(k)
         args = (data.X_train, data.y_train, data.X_val, data.y_val, data.X_test, data.y_test)
-        top = retrain_score(*args, ranking[:k], hidden_dims=retrain_dims, seed=settings.seed)
-        rnd = retrain_score(*args, random_features(d, k, settings.seed), hidden_dims=retrain_dims,
-                            seed=settings.seed)
+        top = retrain_score(*args, ranking[:k], **train_kw)
+        rnd = retrain_score(*args, random_features(d, k, settings.seed), **train_kw)
         on_path = [s for s, n in zip(test_scores, sel.path_.n_selected) if 0 < n <= k]
         rows.append({"fraction": frac, "k": k, "retrained_top_k": top, "retrained_random_k": rnd,
                      "path_best_test_at_most_k": max(on_path) if on_path else None})
     t_retrain = time.perf_counter() - t2
     results = {
-        "dataset": settings.dataset,
+        "dataset": settings.dataset if settings.data is None else FsPath(settings.data).name,
+        "task": data.task, "metric": metric,
+        "classes": None if data.classes is None else list(data.classes),
+        "feature_names": None if data.feature_names is None else list(data.feature_names),
+        "target": data.target_name,
         "n_features": d,
         "n_train": int(len(data.y_train)), "n_val": int(len(data.y_val)), "n_test": int(len(data.y_test)),
         "lambda_start": sel.lambda_start_,
         "best_index": int(sel.best_index_),
-        "test_accuracy_best": float(sel.score(data.X_test, data.y_test)),
-        "path": [{"lambda": p.lambda_, "n_selected": p.n_selected, "val_accuracy": p.val_score,
-                  "test_accuracy": float(t), "epochs": p.epochs, "seconds": p.seconds}
+        f"test_{metric}_best": float(sel.score(data.X_test, data.y_test)),
+        "path": [{"lambda": p.lambda_, "n_selected": p.n_selected, f"val_{metric}": p.val_score,
+                  f"test_{metric}": float(t), "epochs": p.epochs, "seconds": p.seconds}
                  for p, t in zip(sel.path_, test_scores)],
         "selection": rows,
         "feature_importances": sel.feature_importances_,
         "ranking": ranking,
-        "image_shape": list(data.image_shape),
+        "image_shape": None if data.image_shape is None else list(data.image_shape),
         "seconds": {"data": t_data, "path": t_path, "retrain": t_retrain,
                     "total": time.perf_counter() - t0},
         "total_epochs": int(sum(p.epochs for p in sel.path_)),
@@ -129,40 +190,55 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False) -
     return results
 
 
+def output_files(results: dict) -> list[str]:
+    """Names of the files a run writes into its directory (figures need matplotlib)."""
+    return ["config.json", "path.npz", "results.json", "importance.png", f"{results.get('metric', 'accuracy')}.png"]
+
+
 def draw_figures(run_dir) -> list[str]:
     """Draw the run's figures from its saved ``results.json`` alone (never from a live
-    model): ``importance.png`` (importance map) and ``accuracy.png`` (test accuracy
-    against the number of features). Returns the files written; none without matplotlib."""
+    model): ``importance.png`` (importance map for images, bars for other features) and
+    ``accuracy.png`` / ``r2.png`` (test score against the number of features). Returns
+    the files written; none without matplotlib."""
     try:
         from .. import plots
     except ImportError:  # matplotlib is optional
         return []
     run_dir = FsPath(run_dir)
     res = json.loads((run_dir / "results.json").read_text())
+    metric = res.get("metric", "accuracy")
     imp = np.array([np.inf if v is None else v for v in res["feature_importances"]], dtype=float)
-    files = [plots.importance_map(imp, tuple(res["image_shape"]), run_dir / "importance.png")]
+    if res.get("image_shape"):
+        files = [plots.importance_map(imp, tuple(res["image_shape"]), run_dir / "importance.png")]
+    else:
+        files = [plots.importance_bars(imp, run_dir / "importance.png", feature_names=res.get("feature_names"),
+                                       title=f"{res['dataset']}: feature importance")]
     path_pts = [p for p in res["path"] if p["n_selected"] > 0]
     sel = res["selection"]
     curves = {
         "LassoNet path (test)": {"n_features": [p["n_selected"] for p in path_pts],
-                                 "accuracy": [p["test_accuracy"] for p in path_pts]},
+                                 "accuracy": [p[f"test_{metric}"] for p in path_pts]},
         "retrained on top-k": {"n_features": [r["k"] for r in sel], "accuracy": [r["retrained_top_k"] for r in sel]},
         "retrained on k random": {"n_features": [r["k"] for r in sel],
                                   "accuracy": [r["retrained_random_k"] for r in sel]},
     }
-    files.append(plots.accuracy_vs_features(curves, run_dir / "accuracy.png", title=res["dataset"]))
+    files.append(plots.accuracy_vs_features(curves, run_dir / f"{metric}.png", title=res["dataset"],
+                                            ylabel=f"test {_METRIC_LABELS[metric]}"))
     return [str(f) for f in files]
 
 
 def summary(results: dict) -> str:
     """A short human-readable table of a run's results."""
+    metric = results.get("metric", "accuracy")
+    label = _METRIC_LABELS[metric]
     lines = [
         f"{results['dataset']}: {results['n_features']} features, {results['n_train']}/{results['n_val']}/"
         f"{results['n_test']} train/val/test; path of {len(results['path'])} points, "
         f"{results['total_epochs']} epochs, {results['seconds']['path']:.1f} s",
-        f"fitted model (best validation point): test accuracy {results['test_accuracy_best']:.3f}",
+        f"fitted model (best validation point): test {label} {results[f'test_{metric}_best']:.3f}",
         "",
-        f"{'k':>6} {'top-k retrained':>16} {'random-k':>10} {'path (<= k)':>12}",
+        f"{'k':>6} {'top-k retrained':>16} {'random-k':>10} {'path (<= k)':>12}" + ("" if metric == "accuracy"
+                                                                                    else f"   (test {label})"),
     ]
     for r in results["selection"]:
         path_acc = "-" if r["path_best_test_at_most_k"] is None else f"{r['path_best_test_at_most_k']:.3f}"
