@@ -412,7 +412,7 @@ def _diagnose_csv(path, cells, names, lines, target_name):
     for c in range(cells.shape[1]):
         first_bad = None
         for r in range(cells.shape[0]):
-            s = cells[r, c]
+            s = str(cells[r, c])
             if s.lower() in _MISSING:
                 missing.append((r, c))
             elif not _is_number(s):
@@ -431,7 +431,7 @@ def _diagnose_csv(path, cells, names, lines, target_name):
                               "or drop those columns; if one of them is the label, choose it with --target NAME")
     r, c = missing[0]
     cols = sorted({names[c] for _, c in missing})
-    raise DataFormatError(path, f"missing or non-finite value {cells[r, c]!r} at line {lines[r]}, column "
+    raise DataFormatError(path, f"missing or non-finite value {str(cells[r, c])!r} at line {lines[r]}, column "
                           f"{names[c]!r} ({len(missing)} such cell{'s' if len(missing) > 1 else ''} in all, in "
                           f"column{'s' if len(cols) > 1 else ''} {cols[:10]})",
                           "fill them in (impute) or drop those rows or columns")

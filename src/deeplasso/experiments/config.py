@@ -292,8 +292,12 @@ def to_toml(run: FitRun) -> str:
     values = {k: getattr(s, k) for k in valid_keys() if k not in _RUN_KEYS}
     values.update(out=run.out, overwrite=run.overwrite, quiet=s.verbose == 0)
     spelled = {"batch_size": "full", "normalize": "none", "task": "auto"}  # None in FitSettings
-    lines = ["# deeplasso fit configuration (deeplasso fit --config FILE); flags given on the command line win"]
+    lines = ["# deeplasso fit configuration (deeplasso fit --config FILE); flags given on the command line win.",
+             "# Relative paths in a config file are relative to its folder; these are absolute, so the file",
+             "# means the same wherever it is saved."]
     for k, v in values.items():
+        if k in _PATH_KEYS and v is not None:
+            v = os.path.abspath(v)
         if v is None and k in spelled:
             v = spelled[k]
         if k == "dataset" and v is None:

@@ -148,7 +148,9 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False) -
     retrain_dims = settings.retrain_hidden_dims or settings.hidden_dims
     rows = []
     t2 = time.perf_counter()
-    train_kw = dict(hidden_dims=retrain_dims, max_epochs=settings.retrain_max_epochs, seed=settings.seed,
+    # plain networks train with the path's batch size, learning rate and patience, on their own epoch budget
+    train_kw = dict(hidden_dims=retrain_dims, batch_size=settings.batch_size, lr=settings.lr,
+                    patience=settings.patience, max_epochs=settings.retrain_max_epochs, seed=settings.seed,
                     task=data.task)
     ks = []
     for frac in settings.fractions:
