@@ -7,7 +7,7 @@ really needs, and the order in which it lets them go.
 
 from .estimators import LassoNetClassifier, LassoNetRegressor
 from .modules import LassoNet, PlainMLP
-from .path import NonFiniteLossError, Path, PathConfig, PathPoint, fit_path
+from .path import CheckpointMismatchError, NonFiniteLossError, Path, PathConfig, PathPoint, fit_path
 from .prox import FeatureGroups, hier_prox, hier_prox_grouped, make_groups
 
 __version__ = "0.1.0"
@@ -22,6 +22,7 @@ __all__ = [
     "PathConfig",
     "fit_path",
     "NonFiniteLossError",
+    "CheckpointMismatchError",
     "hier_prox",
     "hier_prox_grouped",
     "make_groups",

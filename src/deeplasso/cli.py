@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", default=None, help="run directory for results (default runs/<data set or file name>)")
     f.add_argument("--overwrite", action="store_true", default=None,
                    help="replace the results of an earlier run in --out")
+    f.add_argument("--resume", action="store_true", default=None,
+                   help="continue an interrupted run in --out from its last finished lambda step")
     f.add_argument("--hidden-dims", type=_checked(_config.parse_dims), default=None,
                    help="hidden widths, e.g. 80,100 (default 32)")
     f.add_argument("--batch-size", type=_checked(_config.parse_batch), default=None,
@@ -70,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--max-train", type=int, default=None, help="subsample the training split (quick runs)")
     f.add_argument("--seed", type=int, default=None, help="one seed for splits, shuffling, initialisation (default 0)")
     f.add_argument("--quiet", action="store_true", default=None, help="no progress bar")
+
+    r = sub.add_parser("report", help="redraw the figures and report.md of a run directory from its saved results")
+    r.add_argument("run_dir", help="a run directory written by 'deeplasso fit' or 'deeplasso reproduce'")
     return p
 
 
@@ -83,12 +88,22 @@ def main(argv=None) -> int:
             if args.print_config:
                 print(_config.to_toml(run), end="")
                 return 0
-            results = run_fit(run.settings, run.out, overwrite=run.overwrite)
+            results = run_fit(run.settings, run.out, overwrite=run.overwrite, resume=run.resume)
         except (RunExistsError, ValueError, FileNotFoundError) as exc:
             print(f"deeplasso: error: {exc}", file=sys.stderr)
             return 2
         print(summary(results))
         print(f"\nresults written to {run.out}/ ({', '.join(output_files(results))})")
+        return 0
+    if args.command == "report":
+        from .experiments.report import write_report
+
+        try:
+            out = write_report(args.run_dir)
+        except (FileNotFoundError, ValueError, KeyError) as exc:
+            print(f"deeplasso: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"report written to {out}")
         return 0
     return 1  # pragma: no cover
 

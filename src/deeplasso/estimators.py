@@ -145,7 +145,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         return validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite=True)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, X_val=None, y_val=None):
+    def fit(self, X, y, X_val=None, y_val=None, checkpoint=None):
         """Compute the lambda path and end on the best model.
 
         Parameters
@@ -155,6 +155,11 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         X_val, y_val : array-like, optional
             Validation data for early stopping and model choice; if not given, a
             ``validation_fraction`` of (X, y) is split off (stratified for classifiers).
+        checkpoint : path-like, optional
+            File for the path's state after every lambda step (see
+            :func:`deeplasso.fit_path`). If it exists, the fit resumes from it and ends
+            as an uninterrupted fit would; a fit killed at any moment loses at most the
+            lambda step in progress.
 
         Returns
         -------
@@ -188,7 +193,9 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
             lambda_max=float(self.lambda_max), M=float(self.M), lr=float(self.lr), optimizer=self.optimizer,
             batch_size=self.batch_size, max_epochs=int(self.max_epochs), patience=int(self.patience),
             tol=float(self.tol), n_features_stop=k_stop, groups=self.groups,
-            class_weight=self._class_weight_tensor(y_tr), store_weights=bool(self.store_path_weights),
+            class_weight=self._class_weight_tensor(y_tr),
+            # with a checkpoint the best point's weights must survive a restart: keep them all
+            store_weights=bool(self.store_path_weights) or checkpoint is not None,
             seed=seed, verbose=int(self.verbose),
         )
         limit = k_stop if k_stop else d
@@ -199,17 +206,25 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
                 return
             key = (point.n_selected > 0, point.val_score, -point.val_loss)
             if not best or key > best["key"]:
-                best.update(key=key, index=i,
-                            state={k: v.detach().clone() for k, v in model.state_dict().items()})
+                best.update(key=key, index=i, state=None if model is None else
+                            {k: v.detach().clone() for k, v in model.state_dict().items()})
 
         with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
             torch.manual_seed(seed)
             model = LassoNet(d, self._n_outputs(y_enc), hidden, self.dropout).to(dev)
             try:
-                path = fit_path(model, tX, ty, tXv, tyv, cfg, callback=keep_best)
+                path = fit_path(model, tX, ty, tXv, tyv, cfg, callback=None if checkpoint else keep_best,
+                                checkpoint=checkpoint)
             except NonFiniteLossError as exc:
                 self.path_ = exc.path
                 raise
+        if checkpoint is not None:  # points restored from the checkpoint never reached a callback
+            for i, point in enumerate(path):
+                keep_best(i, point, None)
+            best["state"] = {k: torch.as_tensor(v) for k, v in path[best["index"]].state.items()}
+            if not self.store_path_weights:
+                for point in path:
+                    point.state = None
         model.load_state_dict(best["state"])
         model.eval()
         self.module_ = model

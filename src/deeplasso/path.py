@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import io
 import json
 import math
 import os
@@ -42,6 +43,7 @@ __all__ = [
     "PathPoint",
     "Path",
     "NonFiniteLossError",
+    "CheckpointMismatchError",
     "fit_path",
     "feature_importances_from",
 ]
@@ -165,6 +167,13 @@ class Path:
     def save(self, file) -> None:
         """Save to ``.npz`` (numpy arrays plus JSON; no pickle). A file name is written
         atomically."""
+        arrays = self._arrays()
+        if isinstance(file, (str, os.PathLike)):
+            atomic_write(file, lambda f: np.savez(f, **arrays))
+        else:
+            np.savez(file, **arrays)
+
+    def _arrays(self) -> dict[str, np.ndarray]:
         arrays: dict[str, np.ndarray] = {}
         rows = []
         for i, p in enumerate(self.points):
@@ -175,10 +184,7 @@ class Path:
                     arrays[f"state_{i}__{name}"] = value
         header = {"n_features": self.n_features, "meta": self.meta, "points": rows, "format": 1}
         arrays["header"] = np.frombuffer(json.dumps(header, default=json_default).encode(), dtype=np.uint8)
-        if isinstance(file, (str, os.PathLike)):
-            atomic_write(file, lambda f: np.savez(f, **arrays))
-        else:
-            np.savez(file, **arrays)
+        return arrays
 
     @classmethod
     def load(cls, file) -> "Path":
@@ -425,6 +431,7 @@ def fit_path(
     y_val: torch.Tensor,
     config: PathConfig,
     callback: Callable[[int, PathPoint, LassoNet], None] | None = None,
+    checkpoint: str | os.PathLike | None = None,
 ) -> Path:
     """Compute a LassoNet path: dense model first, then growing lambda, warm-started.
 
@@ -438,7 +445,15 @@ def fit_path(
     config : PathConfig
     callback : callable, optional
         Called as ``callback(index, point, model)`` after every point, with the model
-        holding that point's weights (e.g. to keep the best model).
+        holding that point's weights (e.g. to keep the best model). Points restored
+        from a checkpoint are not passed to it again.
+    checkpoint : path-like, optional
+        A file that holds the state of the path after every lambda step (the path so
+        far, weights, optimiser state and random generator state), written
+        atomically. If it exists when the call starts, the path resumes from it and
+        ends exactly as an uninterrupted run would; a run killed at any moment loses
+        at most the lambda step in progress. A checkpoint written with other settings
+        or data is refused (:class:`CheckpointMismatchError`).
 
     Returns
     -------
@@ -450,17 +465,84 @@ def fit_path(
     if threads is None:
         threads = auto_threads(X, model.n_outputs + model.n_hidden0, config.batch_size)
     with torch_threads(threads):
-        return _fit_path(model, X, y, X_val, y_val, config, callback)
+        return _fit_path(model, X, y, X_val, y_val, config, callback, checkpoint)
 
 
-def _fit_path(model, X, y, X_val, y_val, config, callback) -> Path:
+class CheckpointMismatchError(ValueError):
+    """A checkpoint was written by a path with other settings, data or model."""
+
+
+def _fingerprint(model, X, y, X_val, y_val, meta: dict) -> dict:
+    """What must agree between a checkpoint and the run resuming from it."""
+    keep = {k: v for k, v in meta.items() if k not in ("verbose", "num_threads", "store_weights")}
+
+    def digest(t: torch.Tensor) -> list:
+        t = t.detach().double()
+        return [list(t.shape), float(t.sum()), float((t * t).sum())]
+
+    return {"settings": json.loads(json.dumps(keep, default=json_default)),
+            "model": {k: list(v.shape) for k, v in model.state_dict().items()},
+            "data": [digest(X), digest(y), digest(X_val), digest(y_val)]}
+
+
+def _save_checkpoint(file, fingerprint: dict, path: "Path", trainer: "_Trainer", step: int, lam: float) -> None:
+    buf = io.BytesIO()
+    np.savez(buf, **path._arrays())
+    header = {"format": 1, "fingerprint": fingerprint, "next_step": step, "next_lambda": lam}
+    blob = {
+        "header": json.dumps(header, default=json_default),
+        "path": torch.frombuffer(bytearray(buf.getvalue()), dtype=torch.uint8),
+        "model": {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()},
+        "opt": trainer.opt.state_dict(),
+        "gen": trainer.gen.get_state(),
+    }
+    atomic_write(file, lambda f: torch.save(blob, f))
+
+
+def _load_checkpoint(file, fingerprint: dict, trainer: "_Trainer") -> tuple["Path", int, float]:
+    try:
+        blob = torch.load(file, map_location="cpu", weights_only=True)
+        header = json.loads(blob["header"])
+    except Exception as exc:  # a file that is not one of ours
+        raise CheckpointMismatchError(
+            f"cannot read checkpoint {file}: {exc}. Delete it to start the path afresh.") from None
+    theirs = header.get("fingerprint")
+    if theirs != fingerprint:
+        diff = [k for k in fingerprint if (theirs or {}).get(k) != fingerprint[k]]
+        detail = ""
+        if "settings" in diff:
+            a, b = theirs["settings"], fingerprint["settings"]
+            detail = ": " + ", ".join(f"{k}={a.get(k)!r} there, {b.get(k)!r} now"
+                                      for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k))
+        raise CheckpointMismatchError(
+            f"checkpoint {file} was written with other {', '.join(diff)}{detail}. Resume with the same "
+            "settings and data, or delete the checkpoint to start afresh.")
+    dev = next(trainer.model.parameters()).device
+    trainer.model.load_state_dict({k: v.to(dev) for k, v in blob["model"].items()})
+    opt = blob["opt"]
+    if isinstance(trainer.opt, FastAdamStep):
+        opt = {k: v.to(dev) for k, v in opt.items()}
+    trainer.opt.load_state_dict(opt)
+    trainer.gen.set_state(blob["gen"])
+    path = Path.load(io.BytesIO(blob["path"].numpy().tobytes()))
+    return path, int(header["next_step"]), float(header["next_lambda"])
+
+
+def _fit_path(model, X, y, X_val, y_val, config, callback, checkpoint=None) -> Path:
     cfg = config
     gen = torch.Generator().manual_seed(int(cfg.seed))
     trainer = _Trainer(model, X, y, X_val, y_val, cfg, gen)
     d = model.n_features
     meta = {k: v for k, v in asdict(cfg).items() if k not in ("class_weight",)}
     meta["optimizer"] = cfg.optimizer if isinstance(cfg.optimizer, str) else repr(cfg.optimizer)
+    if cfg.class_weight is not None:
+        meta["class_weight"] = cfg.class_weight.tolist()
     path = Path(points=[], n_features=d, meta=meta)
+    resume = None
+    if checkpoint is not None:
+        fingerprint = _fingerprint(model, X, y, X_val, y_val, meta)
+        if os.path.exists(checkpoint):
+            resume = _load_checkpoint(checkpoint, fingerprint, trainer)
 
     from tqdm.auto import tqdm
 
@@ -489,17 +571,27 @@ def _fit_path(model, X, y, X_val, y_val, config, callback) -> Path:
         bar.refresh()
         return point
 
-    point = run(0, 0.0, cfg.dense_max_epochs or cfg.max_epochs)
-    if cfg.lambda_start == "auto":
-        lam = _estimate_lambda_start(trainer)
+    if resume is not None:
+        path, step, lam = resume
+        point = path.points[-1]
+        bar.n = min(d - point.n_selected, bar.total)
+        bar.refresh()
     else:
-        lam = float(cfg.lambda_start)
-    path.meta["lambda_start_used"] = lam
-    step = 1
+        point = run(0, 0.0, cfg.dense_max_epochs or cfg.max_epochs)
+        if cfg.lambda_start == "auto":
+            lam = _estimate_lambda_start(trainer)
+        else:
+            lam = float(cfg.lambda_start)
+        path.meta["lambda_start_used"] = lam
+        step = 1
+        if checkpoint is not None:
+            _save_checkpoint(checkpoint, fingerprint, path, trainer, step, lam)
     while point.n_selected > cfg.n_features_stop and lam <= cfg.lambda_max:
         point = run(step, lam, cfg.max_epochs)
         step += 1
         lam *= cfg.path_multiplier
+        if checkpoint is not None:
+            _save_checkpoint(checkpoint, fingerprint, path, trainer, step, lam)
     bar.close()
     return path
 

@@ -40,6 +40,7 @@ class FitRun:
     settings: object  # FitSettings
     out: str
     overwrite: bool = False
+    resume: bool = False
     config_file: str | None = None
 
 
@@ -157,6 +158,21 @@ def _fractions(value, name):
     return out
 
 
+def _class_list(value, name):
+    if not isinstance(value, (list, tuple)) or not value or \
+            any(isinstance(v, bool) or not isinstance(v, (int, str)) for v in value):
+        raise ValueError(f"{name}: expected a list of class labels or names such as [1, 4], got {value!r}")
+    return tuple(value)
+
+
+def _per_class(value, name):
+    if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= 3 or \
+            any(v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0) for v in value):
+        raise ValueError(f"{name}: expected up to three counts [n_train, n_val, n_test] such as [100, 20, 20], "
+                         f"got {value!r}")
+    return tuple(value)
+
+
 _PARSERS = {
     "dataset": _string(), "data": _string(), "labels": _string(), "target": _target,
     "task": _string({"classification", "regression"}, none=("auto",)),
@@ -169,10 +185,12 @@ _PARSERS = {
     "fractions": _fractions, "retrain_hidden_dims": parse_dims,
     "retrain_max_epochs": _number(int, positive=True), "seed": _number(int),
     "max_train": _number(int, positive=True),
+    "split": _string({"official", "paper"}), "split_seed": _number(int), "classes": _class_list,
+    "per_class": _per_class, "retrain_patience": _number(int),
     # run options, not settings
-    "out": _string(), "overwrite": _flag, "quiet": _flag,
+    "out": _string(), "overwrite": _flag, "resume": _flag, "quiet": _flag,
 }
-_RUN_KEYS = ("out", "overwrite", "quiet")
+_RUN_KEYS = ("out", "overwrite", "resume", "quiet")
 _PATH_KEYS = ("data", "labels", "data_dir", "out")
 _NOT_KEYS = ("verbose", "extra")  # FitSettings fields set otherwise (quiet) or not from files
 
@@ -264,7 +282,7 @@ def resolve_fit(config_file=None, flags: dict | None = None) -> FitRun:
     if settings.data is None and settings.dataset is None:
         settings.dataset = "digits"
     out = run.get("out") or os.path.join("runs", settings.dataset or Path(settings.data).stem)
-    return FitRun(settings, out, bool(run.get("overwrite", False)),
+    return FitRun(settings, out, bool(run.get("overwrite", False)), bool(run.get("resume", False)),
                   None if config_file is None else str(config_file))
 
 
@@ -282,7 +300,7 @@ def _toml_value(v) -> str:
         return json.dumps(v)  # a JSON string is a valid TOML basic string
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} as TOML")
+    raise TypeError(f"cannot write {type(v).__name__} as TOML")  # None: TOML has no null
 
 
 def to_toml(run: FitRun) -> str:
@@ -290,7 +308,7 @@ def to_toml(run: FitRun) -> str:
     to the same settings (unset values are written as comments)."""
     s = run.settings
     values = {k: getattr(s, k) for k in valid_keys() if k not in _RUN_KEYS}
-    values.update(out=run.out, overwrite=run.overwrite, quiet=s.verbose == 0)
+    values.update(out=run.out, overwrite=run.overwrite, resume=run.resume, quiet=s.verbose == 0)
     spelled = {"batch_size": "full", "normalize": "none", "task": "auto"}  # None in FitSettings
     lines = ["# deeplasso fit configuration (deeplasso fit --config FILE); flags given on the command line win.",
              "# Relative paths in a config file are relative to its folder; these are absolute, so the file",
@@ -305,5 +323,8 @@ def to_toml(run: FitRun) -> str:
         elif v is None:
             lines.append(f"# {k} = ...  (not set)")
         else:
-            lines.append(f"{k} = {_toml_value(v)}")
+            try:
+                lines.append(f"{k} = {_toml_value(v)}")
+            except TypeError:  # e.g. None inside a list: TOML has no null
+                lines.append(f"# {k} = {v!r}  (not expressible in TOML)")
     return "\n".join(lines) + "\n"

@@ -6,16 +6,23 @@ classification or regression.  The score is the accuracy for classification
 and R^2 for regression (``results["metric"]`` is ``"accuracy"`` or ``"r2"``;
 score keys are named after it: ``test_accuracy`` / ``test_r2``, ...).
 
-Output (all written atomically):
+Output (all written atomically, as the run goes):
 
 - ``config.json``: every setting, the data set and the library version;
+- ``checkpoint.pt``: the path's state after every lambda step, while it runs
+  (removed when the run is finished); ``selection.partial.json``: the retraining
+  results finished so far. With ``resume=True`` an interrupted run continues from
+  them and loses at most the lambda step or retraining in progress;
 - ``path.npz``: the path (see :class:`deeplasso.Path`), weights included;
 - ``results.json``: per path point lambda, features kept, validation and test
-  score; a plain network retrained on the top-k features by importance versus
+  accuracy; a plain network retrained on the top-k features by importance versus
   on k random features; feature importances and the ranking; wall times;
 - ``importance.png`` (an importance map for images, bars otherwise) and
   ``accuracy.png`` (``r2.png`` for regression): drawn from ``results.json``
-  alone (:func:`draw_figures`), when matplotlib is installed.
+  alone (:func:`draw_figures`), when matplotlib is installed; ``report.md``.
+
+The path's own accuracy "at k features" is the test accuracy of the path point
+with at most k features that is best on *validation* (never chosen on test).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from pathlib import Path as FsPath
 import numpy as np
 import torch
 
-from .._io import write_json
+from .._io import json_default, write_json
 from ..estimators import LassoNetClassifier, LassoNetRegressor
 from ..selection import random_features, retrain_score
 
@@ -41,6 +48,10 @@ _METRIC_LABELS = {"accuracy": "accuracy", "r2": "R^2"}
 
 class RunExistsError(FileExistsError):
     """The run directory already holds results; a second run never overwrites a first."""
+
+
+CHECKPOINT = "checkpoint.pt"
+PARTIAL = "selection.partial.json"
 
 
 @dataclass
@@ -74,16 +85,21 @@ class FitSettings:
     lr: float = 1e-3
     fractions: tuple[float, ...] = (0.5, 0.25, 0.125, 0.0625)
     retrain_hidden_dims: tuple[int, ...] | None = None
-    retrain_max_epochs: int = 100
     seed: int = 0
     max_train: int | None = None
     verbose: int = 1
     extra: dict = field(default_factory=dict)
+    split: str = "official"  # or "paper": all images pooled, stratified 80:10:10
+    split_seed: int | None = None  # None: ``seed``
+    classes: tuple | None = None  # keep only these classes (e.g. (1, 4)), relabelled 0..k-1
+    per_class: tuple | None = None  # (n_train, n_val, n_test) images kept per class; None entries keep all
+    retrain_max_epochs: int = 100  # the plain networks retrained on selected features
+    retrain_patience: int = 5
 
 
 def _prepare(s: FitSettings):
     """Train/val/test arrays of the run as an :class:`~deeplasso.data.ArrayData`."""
-    from ..data import ArrayData, load, official_split, preprocess_split, subsample_per_class
+    from ..data import ArrayData, load, make_split, preprocess_split, select_classes, subsample_per_class
 
     if s.data is not None:
         return _prepare_arrays(s)
@@ -92,11 +108,16 @@ def _prepare(s: FitSettings):
         raise ValueError(f"{', '.join(only_data) or 'task=regression'} only appl{'ies' if len(only_data) < 2 else 'y'} "
                          "to your own data file (--data), not to the built-in data set "
                          f"{s.dataset!r}")
+    split_seed = s.seed if s.split_seed is None else s.split_seed
     ds = load(s.dataset, s.data_dir)
-    split = official_split(ds, val_fraction=s.val_fraction, random_state=s.seed)
+    split = make_split(ds, s.split, val_fraction=s.val_fraction, random_state=split_seed)
+    if s.classes:
+        split = select_classes(split, list(s.classes))
+    if s.per_class:
+        split = subsample_per_class(split, *s.per_class, random_state=split_seed)
     if s.max_train:
-        per_class = max(1, s.max_train // len(ds.classes))
-        split = subsample_per_class(split, n_train=per_class, random_state=s.seed)
+        per_class = max(1, s.max_train // len(split.classes))
+        split = subsample_per_class(split, n_train=per_class, random_state=split_seed)
     p = preprocess_split(split, s.normalize)
     return ArrayData(p.X_train, p.y_train, p.X_val, p.y_val, p.X_test, p.y_test, task="classification",
                      classes=tuple(p.classes), image_shape=tuple(p.image_shape), source=s.dataset)
@@ -108,28 +129,80 @@ def _prepare_arrays(s: FitSettings):
     if s.normalize not in ("train", None):
         raise ValueError(f"normalize={s.normalize!r} is for the built-in image sets; for your own data use "
                          "'train' (standardise each feature, the default) or 'none'")
+    image_only = [k for k in ("classes", "per_class") if getattr(s, k)] + (["split"] if s.split != "official" else [])
+    if image_only:
+        raise ValueError(f"{', '.join(image_only)} only appl{'ies' if len(image_only) < 2 else 'y'} to the built-in "
+                         "data sets (--dataset), not to your own data file")
+    split_seed = s.seed if s.split_seed is None else s.split_seed
     data = load_arrays(s.data, labels=s.labels, target=s.target, task=s.task, image_shape=s.image_shape)
-    data = split_arrays(data, s.val_fraction, s.test_fraction, random_state=s.seed)
+    data = split_arrays(data, s.val_fraction, s.test_fraction, random_state=split_seed)
     if s.max_train:
-        data = subsample_train(data, s.max_train, random_state=s.seed)
+        data = subsample_train(data, s.max_train, random_state=split_seed)
     return standardize_arrays(data, features=s.normalize == "train")
 
 
-def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False) -> dict:
-    """Run the main job and write its results into ``out``; returns the results."""
-    out = FsPath(out)
-    if (out / "results.json").exists() and not overwrite:
-        raise RunExistsError(
-            f"{out} already holds a finished run (results.json); choose another --out or pass --overwrite."
-        )
-    t0 = time.perf_counter()
-    data = _prepare(settings)  # before touching out: bad data leaves no half-made run directory
-    t_data = time.perf_counter() - t0
-    out.mkdir(parents=True, exist_ok=True)
+def _settings_json(settings: FitSettings) -> dict:
+    return json.loads(json.dumps(asdict(settings), default=json_default))
+
+
+def _start(settings: FitSettings, out: FsPath, overwrite: bool, resume: bool) -> dict | None:
+    """Guard the run directory: never overwrite silently, resume only the same run.
+    Returns the finished results when ``resume`` finds the run already done."""
     from .. import __version__
 
-    write_json(out / "config.json", {"settings": asdict(settings), "deeplasso": __version__,
-                                     "torch": torch.__version__})
+    started = (out / "config.json").exists()
+    finished = (out / "results.json").exists()
+    if overwrite:
+        for name in ("results.json", CHECKPOINT, PARTIAL, "report.md"):
+            (out / name).unlink(missing_ok=True)
+    elif started:
+        old = json.loads((out / "config.json").read_text()).get("settings", {})
+        new = _settings_json(settings)
+        differ = sorted(k for k in set(old) | set(new) if k != "verbose" and old.get(k) != new.get(k))
+        if not resume:
+            what = "a finished run (results.json)" if finished else "an interrupted run"
+            hint = "" if finished else ", pass --resume to continue it"
+            raise RunExistsError(f"{out} already holds {what}; choose another --out{hint} or pass --overwrite.")
+        if differ:
+            raise RunExistsError(
+                f"{out} holds a run with other settings ({', '.join(f'{k}: {old.get(k)!r} there, {new.get(k)!r} now' for k in differ)}); "
+                "resume it with the same settings, or choose another --out.")
+        if finished:
+            return json.loads((out / "results.json").read_text())
+    out.mkdir(parents=True, exist_ok=True)
+    if not started or overwrite:
+        write_json(out / "config.json", {"settings": asdict(settings), "deeplasso": __version__,
+                                         "torch": torch.__version__})
+    return None
+
+
+def best_on_validation(path_rows: list[dict], k: int, key: str = "test_accuracy", metric: str = "accuracy"):
+    """``key`` of the path point with ``0 < n_selected <= k`` that is best on validation
+    ``val_<metric>`` (ties: the later point, fewer features); None if there is none."""
+    pts = [(p[f"val_{metric}"], -p["n_selected"], i) for i, p in enumerate(path_rows) if 0 < p["n_selected"] <= k]
+    if not pts:
+        return None
+    return path_rows[max(pts)[2]][key]
+
+
+def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, resume: bool = False) -> dict:
+    """Run the main job and write its results into ``out``; returns the results.
+
+    A directory holding a run is never overwritten silently: ``overwrite=True``
+    starts afresh, ``resume=True`` continues an interrupted run with the same
+    settings (the path from its last finished lambda step, the retraining from its
+    last finished model) and returns a finished run's results as they are.
+    """
+    out = FsPath(out)
+    if (out / "config.json").exists() and not (overwrite or resume):
+        _start(settings, out, overwrite, resume)  # raises RunExistsError before any data is read
+    t0 = time.perf_counter()
+    # data before the run directory: a bad file leaves no half-made run that would need --resume
+    data = _prepare(settings)
+    t_data = time.perf_counter() - t0
+    done = _start(settings, out, overwrite, resume)
+    if done is not None:
+        return done
     d = data.X_train.shape[1]
     metric = METRICS[data.task]
     Estimator = LassoNetClassifier if data.task == "classification" else LassoNetRegressor
@@ -140,30 +213,42 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False) -
         store_path_weights=True, random_state=settings.seed, verbose=settings.verbose, device="cpu",
     )
     t1 = time.perf_counter()
-    sel.fit(data.X_train, data.y_train, X_val=data.X_val, y_val=data.y_val)
+    sel.fit(data.X_train, data.y_train, X_val=data.X_val, y_val=data.y_val, checkpoint=out / CHECKPOINT)
     t_path = time.perf_counter() - t1
+    path_seconds = float(sum(p.seconds for p in sel.path_))  # across restarts
     sel.path_.save(out / "path.npz")
     test_scores = sel.path_scores(data.X_test, data.y_test)
+    path_rows = [{"lambda": p.lambda_, "n_selected": p.n_selected, f"val_{metric}": p.val_score,
+                  f"test_{metric}": float(t), "epochs": p.epochs, "seconds": p.seconds}
+                 for p, t in zip(sel.path_, test_scores)]
     ranking = sel.ranking_
     retrain_dims = settings.retrain_hidden_dims or settings.hidden_dims
+    partial = json.loads((out / PARTIAL).read_text()) if (out / PARTIAL).exists() else {}
     rows = []
     t2 = time.perf_counter()
-    # plain networks train with the path's batch size, learning rate and patience, on their own epoch budget
-    train_kw = dict(hidden_dims=retrain_dims, batch_size=settings.batch_size, lr=settings.lr,
-                    patience=settings.patience, max_epochs=settings.retrain_max_epochs, seed=settings.seed,
-                    task=data.task)
+    args = (data.X_train, data.y_train, data.X_val, data.y_val, data.X_test, data.y_test)
     ks = []
     for frac in settings.fractions:
         k = max(1, int(round(frac * d)))
         if k in ks:  # few features: several fractions round to the same k
             continue
         ks.append(k)
-        args = (data.X_train, data.y_train, data.X_val, data.y_val, data.X_test, data.y_test)
-        top = retrain_score(*args, ranking[:k], **train_kw)
-        rnd = retrain_score(*args, random_features(d, k, settings.seed), **train_kw)
-        on_path = [s for s, n in zip(test_scores, sel.path_.n_selected) if 0 < n <= k]
-        rows.append({"fraction": frac, "k": k, "retrained_top_k": top, "retrained_random_k": rnd,
-                     "path_best_test_at_most_k": max(on_path) if on_path else None})
+        scores = {}
+        for kind, feats in (("top", ranking[:k]), ("random", random_features(d, k, settings.seed))):
+            name = f"{kind}-{k}"
+            if name not in partial:
+                if kind == "random" and k == d:  # all features: the same model as top-k
+                    partial[name] = partial[f"top-{k}"]
+                else:
+                    partial[name] = retrain_score(*args, feats, hidden_dims=retrain_dims, seed=settings.seed,
+                                                  batch_size=settings.batch_size, lr=settings.lr,
+                                                  max_epochs=settings.retrain_max_epochs,
+                                                  patience=settings.retrain_patience, task=data.task)
+                write_json(out / PARTIAL, partial)
+            scores[kind] = partial[name]
+        rows.append({"fraction": frac, "k": k, "retrained_top_k": scores["top"],
+                     "retrained_random_k": scores["random"],
+                     "path_test_at_most_k": best_on_validation(path_rows, k, f"test_{metric}", metric)})
     t_retrain = time.perf_counter() - t2
     results = {
         "dataset": settings.dataset if settings.data is None else FsPath(settings.data).name,
@@ -176,25 +261,29 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False) -
         "lambda_start": sel.lambda_start_,
         "best_index": int(sel.best_index_),
         f"test_{metric}_best": float(sel.score(data.X_test, data.y_test)),
-        "path": [{"lambda": p.lambda_, "n_selected": p.n_selected, f"val_{metric}": p.val_score,
-                  f"test_{metric}": float(t), "epochs": p.epochs, "seconds": p.seconds}
-                 for p, t in zip(sel.path_, test_scores)],
+        "path": path_rows,
         "selection": rows,
         "feature_importances": sel.feature_importances_,
         "ranking": ranking,
         "image_shape": None if data.image_shape is None else list(data.image_shape),
-        "seconds": {"data": t_data, "path": t_path, "retrain": t_retrain,
+        "seconds": {"data": t_data, "path": path_seconds, "path_this_session": t_path, "retrain": t_retrain,
                     "total": time.perf_counter() - t0},
         "total_epochs": int(sum(p.epochs for p in sel.path_)),
     }
     write_json(out / "results.json", results)
     draw_figures(out)
+    from .report import write_fit_report
+
+    write_fit_report(out)
+    (out / CHECKPOINT).unlink(missing_ok=True)
+    (out / PARTIAL).unlink(missing_ok=True)
     return results
 
 
 def output_files(results: dict) -> list[str]:
     """Names of the files a run writes into its directory (figures need matplotlib)."""
-    return ["config.json", "path.npz", "results.json", "importance.png", f"{results.get('metric', 'accuracy')}.png"]
+    return ["report.md", "config.json", "path.npz", "results.json", "importance.png",
+            f"{results.get('metric', 'accuracy')}.png"]
 
 
 def draw_figures(run_dir) -> list[str]:
@@ -243,6 +332,6 @@ def summary(results: dict) -> str:
                                                                                     else f"   (test {label})"),
     ]
     for r in results["selection"]:
-        path_acc = "-" if r["path_best_test_at_most_k"] is None else f"{r['path_best_test_at_most_k']:.3f}"
+        path_acc = "-" if r["path_test_at_most_k"] is None else f"{r['path_test_at_most_k']:.3f}"
         lines.append(f"{r['k']:>6} {r['retrained_top_k']:>16.3f} {r['retrained_random_k']:>10.3f} {path_acc:>12}")
     return "\n".join(lines)
