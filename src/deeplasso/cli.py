@@ -5,23 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-
-def _dims(text: str) -> tuple[int, ...]:
-    try:
-        dims = tuple(int(t) for t in text.split(",") if t.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated ints such as 80,100, got {text!r}") from None
-    if any(h <= 0 for h in dims):
-        raise argparse.ArgumentTypeError(f"hidden widths must be positive, got {text!r}")
-    return dims
+from .experiments import config as _config
 
 
-def _lambda(text: str):
-    return text if text == "auto" else float(text)
-
-
-def _batch(text: str):
-    return None if text.lower() in ("none", "full") else int(text)
+def _checked(parse):
+    """An argparse type that checks a flag with a :mod:`deeplasso.experiments.config`
+    parser (one truth for flags and config files) and keeps the text, which
+    ``resolve_fit`` parses; a parsed ``None`` ('full') would read as 'not given'."""
+    def check(text):
+        try:
+            parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
+        return text
+    check.__name__ = parse.__name__.removeprefix("parse_")
+    return check
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,26 +27,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads for torch (default: torch's choice; 1 is faster on a busy machine)")
     sub = p.add_subparsers(dest="command", required=True)
-    f = sub.add_parser("fit", help="train a LassoNet path on a data set and evaluate the selected features")
-    f.add_argument("--dataset", default="digits", help="digits (embedded, default), mnist, fashion-mnist, cifar10")
+    f = sub.add_parser(
+        "fit", help="train a LassoNet path on a data set and evaluate the selected features",
+        description="Train a LassoNet path and evaluate the selected features. Settings come from the defaults, "
+                    "then --config FILE (TOML, keys named like the flags), then the flags given here.")
+    # every setting defaults to None (= not given), so that a config file's value is not clobbered;
+    # the defaults live in FitSettings and are named in the help texts
+    f.add_argument("--config", default=None, metavar="FILE", help="TOML file of settings (see docs/cli.md)")
+    f.add_argument("--print-config", action="store_true",
+                   help="print the effective settings as TOML and exit (a start for a config file)")
+    src = f.add_mutually_exclusive_group()
+    src.add_argument("--dataset", default=None,
+                     help="digits (embedded, default), mnist, fashion-mnist, cifar10")
+    src.add_argument("--data", default=None, metavar="FILE",
+                     help="your own data: .npz (X, y[, X_val, y_val, X_test, y_test]), .npy (with --labels, or the "
+                          "label as a column), .csv (label column: --target)")
+    f.add_argument("--labels", default=None, metavar="FILE", help="labels .npy for a .npy --data file")
+    f.add_argument("--target", default=None, metavar="COLUMN",
+                   help="label column of a .csv (name or index) or .npy (index) file (default: the last column)")
+    f.add_argument("--task", default=None, choices=["classification", "regression", "auto"],
+                   help="default auto: classification for strings or few distinct integers, else regression")
+    f.add_argument("--image-shape", type=_checked(_config.parse_image_shape), default=None, metavar="C,H,W",
+                   help="pixel layout of --data features, e.g. 1,28,28, for an importance map (default: bars)")
     f.add_argument("--data-dir", default=None, help="folder holding one folder per data set (e.g. ../shared/data)")
-    f.add_argument("--out", default="runs/digits", help="run directory for results (default runs/digits)")
-    f.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
-    f.add_argument("--resume", action="store_true",
+    f.add_argument("--out", default=None, help="run directory for results (default runs/<data set or file name>)")
+    f.add_argument("--overwrite", action="store_true", default=None,
+                   help="replace the results of an earlier run in --out")
+    f.add_argument("--resume", action="store_true", default=None,
                    help="continue an interrupted run in --out from its last finished lambda step")
-    f.add_argument("--hidden-dims", type=_dims, default=(32,), help="hidden widths, e.g. 80,100 (default 32)")
-    f.add_argument("--batch-size", type=_batch, default=64, help="mini-batch size or 'full' (default 64)")
-    f.add_argument("--M", type=float, default=10.0, help="hierarchy coefficient M (default 10)")
-    f.add_argument("--lambda-start", type=_lambda, default="auto", help="'auto' (default) or a number")
-    f.add_argument("--path-multiplier", type=float, default=1.1, help="lambda ratio per step (default 1.1)")
-    f.add_argument("--max-epochs", type=int, default=100)
-    f.add_argument("--patience", type=int, default=5)
-    f.add_argument("--lr", type=float, default=1e-3)
-    f.add_argument("--normalize", default="train", choices=["train", "imagenet", "none"],
-                   help="per-channel standardisation statistics (default: the training split's)")
+    f.add_argument("--hidden-dims", type=_checked(_config.parse_dims), default=None,
+                   help="hidden widths, e.g. 80,100 (default 32)")
+    f.add_argument("--batch-size", type=_checked(_config.parse_batch), default=None,
+                   help="mini-batch size or 'full' (default 64)")
+    f.add_argument("--M", type=float, default=None, help="hierarchy coefficient M (default 10)")
+    f.add_argument("--lambda-start", type=_checked(_config.parse_lambda), default=None,
+                   help="'auto' (default) or a number")
+    f.add_argument("--path-multiplier", type=float, default=None, help="lambda ratio per step (default 1.1)")
+    f.add_argument("--max-epochs", type=int, default=None, help="per lambda (default 100)")
+    f.add_argument("--retrain-max-epochs", type=int, default=None,
+                   help="epochs of the plain networks retrained on k features (default 100)")
+    f.add_argument("--patience", type=int, default=None, help="early-stopping patience (default 5)")
+    f.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-3)")
+    f.add_argument("--normalize", default=None, choices=["train", "imagenet", "none"],
+                   help="standardisation statistics (default train: the training split's; per channel for the "
+                        "built-in images, per feature for --data)")
     f.add_argument("--max-train", type=int, default=None, help="subsample the training split (quick runs)")
-    f.add_argument("--seed", type=int, default=0)
-    f.add_argument("--quiet", action="store_true", help="no progress bar")
+    f.add_argument("--seed", type=int, default=None, help="one seed for splits, shuffling, initialisation (default 0)")
+    f.add_argument("--quiet", action="store_true", default=None, help="no progress bar")
 
     rp = sub.add_parser("reproduce", help="run the paper's studies (every table and figure) and write a report")
     rp.add_argument("--budget", default="smoke", choices=["smoke", "paper"],
@@ -72,24 +97,19 @@ def main(argv=None) -> int:
 
         torch.set_num_threads(max(1, args.threads))
     if args.command == "fit":
-        from .experiments.fit import FitSettings, RunExistsError, run_fit, summary
+        from .experiments.fit import RunExistsError, output_files, run_fit, summary
 
-        settings = FitSettings(
-            dataset=args.dataset, data_dir=args.data_dir,
-            normalize=None if args.normalize == "none" else args.normalize,
-            hidden_dims=args.hidden_dims, batch_size=args.batch_size, M=args.M,
-            lambda_start=args.lambda_start, path_multiplier=args.path_multiplier, max_epochs=args.max_epochs,
-            patience=args.patience, lr=args.lr, seed=args.seed, max_train=args.max_train,
-            verbose=0 if args.quiet else 1,
-        )
         try:
-            results = run_fit(settings, args.out, overwrite=args.overwrite, resume=args.resume)
+            run = _config.resolve_fit(args.config, vars(args))
+            if args.print_config:
+                print(_config.to_toml(run), end="")
+                return 0
+            results = run_fit(run.settings, run.out, overwrite=run.overwrite, resume=run.resume)
         except (RunExistsError, ValueError, FileNotFoundError) as exc:
             print(f"deeplasso: error: {exc}", file=sys.stderr)
             return 2
         print(summary(results))
-        print(f"\nresults written to {args.out}/ (report.md, config.json, path.npz, results.json, importance.png, "
-              "accuracy.png)")
+        print(f"\nresults written to {run.out}/ ({', '.join(output_files(results))})")
         return 0
     if args.command == "reproduce":
         from .experiments.fit import RunExistsError

@@ -12,6 +12,7 @@ size.
 function                   figure
 =========================  ===================================================================
 :func:`importance_map`     feature importances as images, one panel per channel + combined
+:func:`importance_bars`    feature importances as bars (features that are not pixels)
 :func:`accuracy_vs_features` accuracy against the number of selected features, several curves
 :func:`path_plot`          n_selected and train/validation score against lambda for one path
 :func:`lambda_start_study` accuracy against features, one curve per starting lambda (+ epochs)
@@ -35,6 +36,7 @@ from .data import features_to_image
 __all__ = [
     "importance_map",
     "importance_image",
+    "importance_bars",
     "accuracy_vs_features",
     "path_plot",
     "lambda_start_study",
@@ -261,6 +263,75 @@ def importance_map(importances, image_shape, out, per_channel=True, *, combine="
         cb.ax.text(0.5, 1.06, "never left", transform=cb.ax.transAxes, ha="center", va="bottom", fontsize=7)
     if title:
         fig.suptitle(title, fontsize=10)
+    return _save(fig, out, dpi)
+
+
+def importance_bars(importances, out, *, feature_names=None, top=30, title=None, figsize=None, dpi=100) -> str:
+    """Draw feature importances as horizontal bars, most important on top.
+
+    For features that are not pixels (no ``image_shape``).  The bar length is
+    ``log10`` of the lambda at which the feature left the path (scaled like
+    :func:`importance_image`'s ``"log"`` scale); features that never left get
+    the longest bar, drawn in a second colour.
+
+    Parameters
+    ----------
+    importances : array_like or Path or str
+        One value per feature (``inf`` = never left), or a Path / saved Path file.
+    out : str or os.PathLike
+        PNG file to write.
+    feature_names : sequence of str, optional
+        Labels (default ``"feature j"``).
+    top : int or None
+        Draw only the ``top`` most important features (default 30); ``None``: all.
+    title : str, optional
+    figsize : (float, float), optional
+        Default: height grows with the number of bars.
+    dpi : int
+
+    Returns
+    -------
+    str
+        ``out``.
+    """
+    if isinstance(importances, (str, os.PathLike)) or hasattr(importances, "feature_importances"):
+        importances = _load_path(importances).feature_importances()
+    v = _1d(importances, "importances")
+    if v.size == 0:
+        raise ValueError("importances is empty; expected one value per feature")
+    if np.isnan(v).any() or np.isneginf(v).any():
+        raise ValueError("importances contain NaN or -inf; expected lambdas >= 0, with +inf for features that never "
+                         "left the path")
+    names = [f"feature {j}" for j in range(v.size)] if feature_names is None else [str(n) for n in feature_names]
+    if len(names) != v.size:
+        raise ValueError(f"feature_names has {len(names)} names for {v.size} importances")
+    order = np.lexsort((np.arange(v.size), -v))  # most important first, ties by index
+    if top is not None:
+        order = order[:max(1, int(top))]
+    img, vmin, vmax = importance_image(v, (1, 1, v.size), scale="log", inf_as="top")
+    disp = img.ravel()
+    never = np.isinf(disp)
+    span = vmax - vmin
+    # bars start one tenth of the range below the smallest value, so that every bar shows
+    base = vmin - 0.1 * span
+    length = np.where(never, vmax + 0.1 * span, disp) - base
+    k = len(order)
+    fig = _new_figure(figsize or (6.4, 1.0 + 0.22 * k), dpi)
+    ax = fig.subplots()
+    ypos = np.arange(k)[::-1]
+    colors = ["C1" if never[j] else "C0" for j in order]
+    ax.barh(ypos, length[order], left=base, color=colors)
+    ax.set_yticks(ypos)
+    ax.set_yticklabels([names[j] for j in order], fontsize=7 if k > 20 else 8)
+    ax.set_xlabel("log10 lambda at exit (longer = more important)")
+    if never.any():
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(color="C1", label="never left the path")], fontsize=7, loc="lower right")
+    ax.grid(True, axis="x", alpha=0.3)
+    shown = "" if k == v.size else f" (top {k} of {v.size})"
+    ax.set_title((title + shown) if title else f"feature importance{shown}", fontsize=10)
+    fig.tight_layout()
     return _save(fig, out, dpi)
 
 

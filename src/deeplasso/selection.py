@@ -30,12 +30,17 @@ def retrain_score(
     tol: float = 0.0,
     seed: int = 0,
     device: str = "cpu",
+    task: str = "classification",
 ) -> float:
-    """Test accuracy of a plain MLP trained (Adam, early stopping on validation loss)
+    """Test score of a plain MLP trained (Adam, early stopping on validation loss)
     on the given feature columns only.
 
-    ``y`` are integer class labels ``0..n_classes-1``.
+    ``task="classification"`` (default): ``y`` are integer class labels
+    ``0..n_classes-1``, cross-entropy loss, test accuracy.  ``task="regression"``:
+    ``y`` are real targets (one column), squared loss, test R^2.
     """
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
     cols = np.asarray(features, dtype=np.int64)
     if cols.size == 0:
         raise ValueError("features is empty: give at least one feature index to retrain on.")
@@ -45,12 +50,17 @@ def retrain_score(
         return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=dev)
 
     Xtr, Xva, Xte = (t(a[:, cols], torch.float32) for a in (X_train, X_val, X_test))
-    ytr, yva, yte = (t(a, torch.int64) for a in (y_train, y_val, y_test))
-    n_classes = int(max(ytr.max(), yva.max(), yte.max())) + 1
-    cfg = PathConfig(batch_size=batch_size, lr=lr, max_epochs=max_epochs, patience=patience, tol=tol, seed=seed)
+    if task == "classification":
+        ytr, yva, yte = (t(a, torch.int64) for a in (y_train, y_val, y_test))
+        n_outputs = int(max(ytr.max(), yva.max(), yte.max())) + 1
+    else:
+        ytr, yva, yte = (t(np.reshape(a, (len(a), -1)), torch.float32) for a in (y_train, y_val, y_test))
+        n_outputs = ytr.shape[1]
+    cfg = PathConfig(task=task, batch_size=batch_size, lr=lr, max_epochs=max_epochs, patience=patience, tol=tol,
+                     seed=seed)
     with torch.random.fork_rng(devices=[]), torch_threads(auto_threads(Xtr, max(hidden_dims, default=1), batch_size)):
         torch.manual_seed(seed)
-        model = PlainMLP(cols.size, n_classes, hidden_dims).to(dev)
+        model = PlainMLP(cols.size, n_outputs, hidden_dims).to(dev)
         trainer = _Trainer(model, Xtr, ytr, Xva, yva, cfg, torch.Generator().manual_seed(seed))
         trainer.train_lambda(0.0, max_epochs)
     return trainer.evaluate(Xte, yte)[1]

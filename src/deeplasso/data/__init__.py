@@ -8,11 +8,24 @@ This subpackage imports nothing else from deeplasso.  Typical use::
     split = paper_split(ds, random_state=0)             # pooled 80:10:10, stratified
     prep = preprocess_split(split, normalize="imagenet")  # float32 (n, 3072)
 
+Your own arrays (``.npz``, ``.npy``, ``.csv``) go through :func:`load_arrays`,
+:func:`split_arrays` and :func:`standardize_arrays`.
+
 See ``docs/data.md`` for the search order of data files (``data_dir``,
 ``$DEEPLASSO_DATA``, the cache, ``/usr/share/datasets``), downloads and their
 checksums, the feature order and the split rules.
 """
 
+from .arrays import (
+    ARRAY_SUFFIXES,
+    TASKS,
+    ArrayData,
+    infer_task,
+    load_arrays,
+    split_arrays,
+    standardize_arrays,
+    subsample_train,
+)
 from .cifar import (
     CIFAR10_CLASSES,
     RestrictedUnpickler,
@@ -80,6 +93,9 @@ __all__ = [
     "preprocess", "compute_stats", "channel_stats", "NormStats", "preprocess_split", "PreparedSplit",
     "IMAGENET_MEAN", "IMAGENET_STD", "IMAGENET_MEAN_GRAY", "IMAGENET_STD_GRAY",
     "feature_to_pixel", "pixel_to_feature", "features_to_image",
+    # your own arrays (.npz, .npy, .csv)
+    "load_arrays", "ArrayData", "infer_task", "split_arrays", "standardize_arrays", "subsample_train",
+    "ARRAY_SUFFIXES", "TASKS",
     # splits
     "Split", "paper_split", "official_split", "make_split", "select_classes",
     "subsample_per_class", "stratified_indices", "as_generator",

@@ -1,5 +1,11 @@
 """The main job: one LassoNet path on a data set, evaluated, written to a run directory.
 
+The data is a built-in image set (``dataset``) or the user's own file (``data``:
+``.npz``, ``.npy``, ``.csv``, see :func:`deeplasso.data.load_arrays`), for
+classification or regression.  The score is the accuracy for classification
+and R^2 for regression (``results["metric"]`` is ``"accuracy"`` or ``"r2"``;
+score keys are named after it: ``test_accuracy`` / ``test_r2``, ...).
+
 Output (all written atomically, as the run goes):
 
 - ``config.json``: every setting, the data set and the library version;
@@ -11,8 +17,9 @@ Output (all written atomically, as the run goes):
 - ``results.json``: per path point lambda, features kept, validation and test
   accuracy; a plain network retrained on the top-k features by importance versus
   on k random features; feature importances and the ranking; wall times;
-- ``importance.png``, ``accuracy.png``: drawn from ``results.json`` alone
-  (:func:`draw_figures`), when matplotlib is installed; ``report.md``.
+- ``importance.png`` (an importance map for images, bars otherwise) and
+  ``accuracy.png`` (``r2.png`` for regression): drawn from ``results.json``
+  alone (:func:`draw_figures`), when matplotlib is installed; ``report.md``.
 
 The path's own accuracy "at k features" is the test accuracy of the path point
 with at most k features that is best on *validation* (never chosen on test).
@@ -29,10 +36,14 @@ import numpy as np
 import torch
 
 from .._io import json_default, write_json
-from ..estimators import LassoNetClassifier
+from ..estimators import LassoNetClassifier, LassoNetRegressor
 from ..selection import random_features, retrain_score
 
-__all__ = ["FitSettings", "run_fit", "RunExistsError"]
+__all__ = ["FitSettings", "run_fit", "RunExistsError", "output_files"]
+
+#: The score reported per task; results keys are named after it.
+METRICS = {"classification": "accuracy", "regression": "r2"}
+_METRIC_LABELS = {"accuracy": "accuracy", "r2": "R^2"}
 
 
 class RunExistsError(FileExistsError):
@@ -45,10 +56,25 @@ PARTIAL = "selection.partial.json"
 
 @dataclass
 class FitSettings:
-    dataset: str = "digits"
+    """Every setting of the main job (written to ``config.json``).
+
+    ``dataset`` names a built-in image set; ``data`` a user file (then
+    ``dataset`` is ignored; :mod:`deeplasso.experiments.config` sets it to
+    ``None``).  ``labels``, ``target``, ``task`` and ``image_shape`` apply to
+    ``data`` only (see :func:`deeplasso.data.load_arrays`); ``test_fraction``
+    is used when the file gives no test part.
+    """
+
+    dataset: str | None = "digits"
+    data: str | None = None
+    labels: str | None = None
+    target: str | int | None = None
+    task: str | None = None
+    image_shape: tuple[int, ...] | None = None
     data_dir: str | None = None
     normalize: str | None = "train"
     val_fraction: float = 0.1
+    test_fraction: float = 0.2
     hidden_dims: tuple[int, ...] = (32,)
     batch_size: int | None = 64
     M: float = 10.0
@@ -72,8 +98,16 @@ class FitSettings:
 
 
 def _prepare(s: FitSettings):
-    from ..data import load, make_split, preprocess_split, select_classes, subsample_per_class
+    """Train/val/test arrays of the run as an :class:`~deeplasso.data.ArrayData`."""
+    from ..data import ArrayData, load, make_split, preprocess_split, select_classes, subsample_per_class
 
+    if s.data is not None:
+        return _prepare_arrays(s)
+    only_data = [k for k in ("labels", "target", "image_shape") if getattr(s, k) is not None]
+    if only_data or s.task == "regression":
+        raise ValueError(f"{', '.join(only_data) or 'task=regression'} only appl{'ies' if len(only_data) < 2 else 'y'} "
+                         "to your own data file (--data), not to the built-in data set "
+                         f"{s.dataset!r}")
     split_seed = s.seed if s.split_seed is None else s.split_seed
     ds = load(s.dataset, s.data_dir)
     split = make_split(ds, s.split, val_fraction=s.val_fraction, random_state=split_seed)
@@ -84,7 +118,27 @@ def _prepare(s: FitSettings):
     if s.max_train:
         per_class = max(1, s.max_train // len(split.classes))
         split = subsample_per_class(split, n_train=per_class, random_state=split_seed)
-    return preprocess_split(split, s.normalize)
+    p = preprocess_split(split, s.normalize)
+    return ArrayData(p.X_train, p.y_train, p.X_val, p.y_val, p.X_test, p.y_test, task="classification",
+                     classes=tuple(p.classes), image_shape=tuple(p.image_shape), source=s.dataset)
+
+
+def _prepare_arrays(s: FitSettings):
+    from ..data import load_arrays, split_arrays, standardize_arrays, subsample_train
+
+    if s.normalize not in ("train", None):
+        raise ValueError(f"normalize={s.normalize!r} is for the built-in image sets; for your own data use "
+                         "'train' (standardise each feature, the default) or 'none'")
+    image_only = [k for k in ("classes", "per_class") if getattr(s, k)] + (["split"] if s.split != "official" else [])
+    if image_only:
+        raise ValueError(f"{', '.join(image_only)} only appl{'ies' if len(image_only) < 2 else 'y'} to the built-in "
+                         "data sets (--dataset), not to your own data file")
+    split_seed = s.seed if s.split_seed is None else s.split_seed
+    data = load_arrays(s.data, labels=s.labels, target=s.target, task=s.task, image_shape=s.image_shape)
+    data = split_arrays(data, s.val_fraction, s.test_fraction, random_state=split_seed)
+    if s.max_train:
+        data = subsample_train(data, s.max_train, random_state=split_seed)
+    return standardize_arrays(data, features=s.normalize == "train")
 
 
 def _settings_json(settings: FitSettings) -> dict:
@@ -102,8 +156,9 @@ def _start(settings: FitSettings, out: FsPath, overwrite: bool, resume: bool) ->
         for name in ("results.json", CHECKPOINT, PARTIAL, "report.md"):
             (out / name).unlink(missing_ok=True)
     elif started:
-        old = json.loads((out / "config.json").read_text()).get("settings", {})
         new = _settings_json(settings)
+        # settings added since the run was written count as their defaults there
+        old = {**_settings_json(FitSettings()), **json.loads((out / "config.json").read_text()).get("settings", {})}
         differ = sorted(k for k in set(old) | set(new) if k not in ("verbose", "data_dir") and old.get(k) != new.get(k))
         if not resume:
             what = "a finished run (results.json)" if finished else "an interrupted run"
@@ -122,10 +177,10 @@ def _start(settings: FitSettings, out: FsPath, overwrite: bool, resume: bool) ->
     return None
 
 
-def best_on_validation(path_rows: list[dict], k: int, key: str = "test_accuracy"):
+def best_on_validation(path_rows: list[dict], k: int, key: str = "test_accuracy", metric: str = "accuracy"):
     """``key`` of the path point with ``0 < n_selected <= k`` that is best on validation
-    (ties: the later point, fewer features); None if there is none."""
-    pts = [(p["val_accuracy"], -p["n_selected"], i) for i, p in enumerate(path_rows) if 0 < p["n_selected"] <= k]
+    ``val_<metric>`` (ties: the later point, fewer features); None if there is none."""
+    pts = [(p[f"val_{metric}"], -p["n_selected"], i) for i, p in enumerate(path_rows) if 0 < p["n_selected"] <= k]
     if not pts:
         return None
     return path_rows[max(pts)[2]][key]
@@ -140,14 +195,19 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
     last finished model) and returns a finished run's results as they are.
     """
     out = FsPath(out)
+    if (out / "config.json").exists() and not (overwrite or resume):
+        _start(settings, out, overwrite, resume)  # raises RunExistsError before any data is read
+    t0 = time.perf_counter()
+    # data before the run directory: a bad file leaves no half-made run that would need --resume
+    data = _prepare(settings)
+    t_data = time.perf_counter() - t0
     done = _start(settings, out, overwrite, resume)
     if done is not None:
         return done
-    t0 = time.perf_counter()
-    data = _prepare(settings)
-    t_data = time.perf_counter() - t0
     d = data.X_train.shape[1]
-    sel = LassoNetClassifier(
+    metric = METRICS[data.task]
+    Estimator = LassoNetClassifier if data.task == "classification" else LassoNetRegressor
+    sel = Estimator(
         hidden_dims=settings.hidden_dims, batch_size=settings.batch_size, M=settings.M,
         lambda_start=settings.lambda_start, path_multiplier=settings.path_multiplier,
         max_epochs=settings.max_epochs, patience=settings.patience, lr=settings.lr,
@@ -159,8 +219,8 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
     path_seconds = float(sum(p.seconds for p in sel.path_))  # across restarts
     sel.path_.save(out / "path.npz")
     test_scores = sel.path_scores(data.X_test, data.y_test)
-    path_rows = [{"lambda": p.lambda_, "n_selected": p.n_selected, "val_accuracy": p.val_score,
-                  "test_accuracy": float(t), "epochs": p.epochs, "seconds": p.seconds}
+    path_rows = [{"lambda": p.lambda_, "n_selected": p.n_selected, f"val_{metric}": p.val_score,
+                  f"test_{metric}": float(t), "epochs": p.epochs, "seconds": p.seconds}
                  for p, t in zip(sel.path_, test_scores)]
     ranking = sel.ranking_
     retrain_dims = settings.retrain_hidden_dims or settings.hidden_dims
@@ -168,8 +228,12 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
     rows = []
     t2 = time.perf_counter()
     args = (data.X_train, data.y_train, data.X_val, data.y_val, data.X_test, data.y_test)
+    ks = []
     for frac in settings.fractions:
         k = max(1, int(round(frac * d)))
+        if k in ks:  # few features: several fractions round to the same k
+            continue
+        ks.append(k)
         scores = {}
         for kind, feats in (("top", ranking[:k]), ("random", random_features(d, k, settings.seed))):
             name = f"{kind}-{k}"
@@ -180,25 +244,29 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
                     partial[name] = retrain_score(*args, feats, hidden_dims=retrain_dims, seed=settings.seed,
                                                   batch_size=settings.batch_size, lr=settings.lr,
                                                   max_epochs=settings.retrain_max_epochs,
-                                                  patience=settings.retrain_patience)
+                                                  patience=settings.retrain_patience, task=data.task)
                 write_json(out / PARTIAL, partial)
             scores[kind] = partial[name]
         rows.append({"fraction": frac, "k": k, "retrained_top_k": scores["top"],
                      "retrained_random_k": scores["random"],
-                     "path_test_at_most_k": best_on_validation(path_rows, k)})
+                     "path_test_at_most_k": best_on_validation(path_rows, k, f"test_{metric}", metric)})
     t_retrain = time.perf_counter() - t2
     results = {
-        "dataset": settings.dataset,
+        "dataset": settings.dataset if settings.data is None else FsPath(settings.data).name,
+        "task": data.task, "metric": metric,
+        "classes": None if data.classes is None else list(data.classes),
+        "feature_names": None if data.feature_names is None else list(data.feature_names),
+        "target": data.target_name,
         "n_features": d,
         "n_train": int(len(data.y_train)), "n_val": int(len(data.y_val)), "n_test": int(len(data.y_test)),
         "lambda_start": sel.lambda_start_,
         "best_index": int(sel.best_index_),
-        "test_accuracy_best": float(sel.score(data.X_test, data.y_test)),
+        f"test_{metric}_best": float(sel.score(data.X_test, data.y_test)),
         "path": path_rows,
         "selection": rows,
         "feature_importances": sel.feature_importances_,
         "ranking": ranking,
-        "image_shape": list(data.image_shape),
+        "image_shape": None if data.image_shape is None else list(data.image_shape),
         "seconds": {"data": t_data, "path": path_seconds, "path_this_session": t_path, "retrain": t_retrain,
                     "total": time.perf_counter() - t0},
         "total_epochs": int(sum(p.epochs for p in sel.path_)),
@@ -213,42 +281,58 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
     return results
 
 
+def output_files(results: dict) -> list[str]:
+    """Names of the files a run writes into its directory (figures need matplotlib)."""
+    return ["report.md", "config.json", "path.npz", "results.json", "importance.png",
+            f"{results.get('metric', 'accuracy')}.png"]
+
+
 def draw_figures(run_dir) -> list[str]:
     """Draw the run's figures from its saved ``results.json`` alone (never from a live
-    model): ``importance.png`` (importance map) and ``accuracy.png`` (test accuracy
-    against the number of features). Returns the files written; none without matplotlib."""
+    model): ``importance.png`` (importance map for images, bars for other features) and
+    ``accuracy.png`` / ``r2.png`` (test score against the number of features). Returns
+    the files written; none without matplotlib."""
     try:
         from .. import plots
     except ImportError:  # matplotlib is optional
         return []
     run_dir = FsPath(run_dir)
     res = json.loads((run_dir / "results.json").read_text())
+    metric = res.get("metric", "accuracy")
     imp = np.array([np.inf if v is None else v for v in res["feature_importances"]], dtype=float)
-    files = [plots.importance_map(imp, tuple(res["image_shape"]), run_dir / "importance.png")]
+    if res.get("image_shape"):
+        files = [plots.importance_map(imp, tuple(res["image_shape"]), run_dir / "importance.png")]
+    else:
+        files = [plots.importance_bars(imp, run_dir / "importance.png", feature_names=res.get("feature_names"),
+                                       title=f"{res['dataset']}: feature importance")]
     path_pts = [p for p in res["path"] if p["n_selected"] > 0]
     sel = res["selection"]
     curves = {
         "LassoNet path (test)": {"n_features": [p["n_selected"] for p in path_pts],
-                                 "accuracy": [p["test_accuracy"] for p in path_pts]},
+                                 "accuracy": [p[f"test_{metric}"] for p in path_pts]},
         "retrained on top-k": {"n_features": [r["k"] for r in sel], "accuracy": [r["retrained_top_k"] for r in sel]},
         "retrained on k random": {"n_features": [r["k"] for r in sel],
                                   "accuracy": [r["retrained_random_k"] for r in sel]},
     }
     curves = {k: v for k, v in curves.items() if any(n > 0 for n in v["n_features"])}
     if curves:
-        files.append(plots.accuracy_vs_features(curves, run_dir / "accuracy.png", title=res["dataset"]))
+        files.append(plots.accuracy_vs_features(curves, run_dir / f"{metric}.png", title=res["dataset"],
+                                                ylabel=f"test {_METRIC_LABELS[metric]}"))
     return [str(f) for f in files]
 
 
 def summary(results: dict) -> str:
     """A short human-readable table of a run's results."""
+    metric = results.get("metric", "accuracy")
+    label = _METRIC_LABELS[metric]
     lines = [
         f"{results['dataset']}: {results['n_features']} features, {results['n_train']}/{results['n_val']}/"
         f"{results['n_test']} train/val/test; path of {len(results['path'])} points, "
         f"{results['total_epochs']} epochs, {results['seconds']['path']:.1f} s",
-        f"fitted model (best validation point): test accuracy {results['test_accuracy_best']:.3f}",
+        f"fitted model (best validation point): test {label} {results[f'test_{metric}_best']:.3f}",
         "",
-        f"{'k':>6} {'top-k retrained':>16} {'random-k':>10} {'path (<= k)':>12}",
+        f"{'k':>6} {'top-k retrained':>16} {'random-k':>10} {'path (<= k)':>12}" + ("" if metric == "accuracy"
+                                                                                    else f"   (test {label})"),
     ]
     for r in results["selection"]:
         path_acc = "-" if r["path_test_at_most_k"] is None else f"{r['path_test_at_most_k']:.3f}"

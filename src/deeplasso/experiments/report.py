@@ -42,6 +42,9 @@ def write_fit_report(run_dir) -> str:
     res = json.loads((run_dir / "results.json").read_text())
     cfg = json.loads((run_dir / "config.json").read_text())["settings"]
     sec = res["seconds"]
+    metric = res.get("metric", "accuracy")  # "r2" for regression runs
+    label = {"accuracy": "accuracy", "r2": "R^2"}[metric]
+    short = {"accuracy": "acc.", "r2": "R^2"}[metric]
     body = [
         f"# deeplasso fit: {res['dataset']}",
         "",
@@ -52,12 +55,12 @@ def write_fit_report(run_dir) -> str:
         f"seed {cfg['seed']}.",
         "",
         f"Path: {len(res['path'])} points, {res['total_epochs']} epochs, {sec['path']:.1f} s; retraining "
-        f"{sec['retrain']:.1f} s. The fitted model (best validation point) has test accuracy "
-        f"{fmt(res['test_accuracy_best'])}.",
+        f"{sec['retrain']:.1f} s. The fitted model (best validation point) has test {label} "
+        f"{fmt(res[f'test_{metric}_best'])}.",
         "",
-        "## Accuracy against the number of features",
+        f"## Test {label} against the number of features",
         "",
-        "Test accuracy of a plain MLP (same hidden widths) retrained on the top-k features by LassoNet importance "
+        f"Test {label} of a plain MLP (same hidden widths) retrained on the top-k features by LassoNet importance "
         "and on k random features, and of the path's own model with at most k features that is best on "
         "validation.",
         "",
@@ -66,15 +69,17 @@ def write_fit_report(run_dir) -> str:
                    fmt(r["path_test_at_most_k"])] for r in res["selection"]]),
         "",
     ]
-    if (run_dir / "accuracy.png").exists():
-        body += ["![accuracy against the number of features](accuracy.png)", ""]
+    if (run_dir / f"{metric}.png").exists():
+        body += [f"![{label} against the number of features]({metric}.png)", ""]
     if (run_dir / "importance.png").exists():
         body += ["## Feature importance", "",
-                 "The lambda at which each feature left the path, drawn as an image; brighter = more important.",
+                 "The lambda at which each feature left the path, "
+                 + ("drawn as an image; brighter = more important." if res.get("image_shape", True) else
+                    "as bars; longer = more important."),
                  "", "![importance map](importance.png)", ""]
     body += ["## The path", "", md_table(
-        ["point", "lambda", "features", "validation acc.", "test acc.", "epochs"],
-        [[i, fmt(p["lambda"], 4), p["n_selected"], fmt(p["val_accuracy"]), fmt(p["test_accuracy"]), p["epochs"]]
+        ["point", "lambda", "features", f"validation {short}", f"test {short}", "epochs"],
+        [[i, fmt(p["lambda"], 4), p["n_selected"], fmt(p[f"val_{metric}"]), fmt(p[f"test_{metric}"]), p["epochs"]]
          for i, p in enumerate(res["path"])]), ""]
     out = run_dir / "report.md"
     _write(out, "\n".join(body))
