@@ -13,7 +13,6 @@ random ones, and the best test accuracy of a path point with at most k features.
 """
 
 import argparse
-import copy
 import time
 
 import numpy as np
