@@ -6,7 +6,7 @@ really needs, and the order in which it lets them go.
 """
 
 from .estimators import LassoNetClassifier, LassoNetRegressor
-from .modules import LassoNet, PlainMLP
+from .modules import LassoNet, PlainMLP, cnn_body, mlp_body
 from .path import CheckpointMismatchError, NonFiniteLossError, Path, PathConfig, PathPoint, fit_path
 from .prox import FeatureGroups, hier_prox, hier_prox_grouped, make_groups
 
@@ -17,6 +17,8 @@ __all__ = [
     "LassoNetRegressor",
     "LassoNet",
     "PlainMLP",
+    "mlp_body",
+    "cnn_body",
     "Path",
     "PathPoint",
     "PathConfig",

@@ -22,7 +22,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .modules import LassoNet
+from .modules import LassoNet, cnn_body
 from .path import NonFiniteLossError, PathConfig, PathPoint, fit_path
 
 __all__ = ["LassoNetClassifier", "LassoNetRegressor"]
@@ -47,6 +47,10 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         self,
         hidden_dims: Sequence[int] = (100,),
         *,
+        body: str = "mlp",
+        image_shape: Sequence[int] | None = None,
+        conv_channels: Sequence[int] = (16, 32),
+        pixel_channels: int = 8,
         M: float = 10.0,
         lambda_start: float | str = "auto",
         path_multiplier: float = 1.02,
@@ -67,6 +71,10 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         device: str | None = None,
     ):
         self.hidden_dims = hidden_dims
+        self.body = body
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
+        self.pixel_channels = pixel_channels
         self.M = M
         self.lambda_start = lambda_start
         self.path_multiplier = path_multiplier
@@ -141,6 +149,60 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
             bad("n_features_to_select", k, f"expected None, an int in [1, {n_features}] or a fraction in (0, 1]")
         return tuple(int(h) for h in hd), k_int
 
+    def _check_body(self, n_features: int) -> tuple[int, int, int] | None:
+        """The image shape for ``body="cnn"`` (None for the MLP), checked against the data."""
+        if not (isinstance(self.body, str) and self.body in ("mlp", "cnn")):
+            raise ValueError(f"body={self.body!r} is invalid: use 'mlp' (hidden_dims) or 'cnn' (image_shape, "
+                             "conv_channels, pixel_channels).")
+        if self.body == "mlp":
+            return None
+
+        def positive_ints(v):
+            return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+
+        cc = self.conv_channels
+        if isinstance(cc, numbers.Integral):
+            cc = (cc,)
+        try:
+            cc = tuple(cc)
+        except TypeError:
+            cc = None
+        if not cc or not all(positive_ints(c) for c in cc):
+            raise ValueError(f"conv_channels={self.conv_channels!r} is invalid: expected a non-empty sequence of "
+                             "positive ints such as (16, 32).")
+        if not positive_ints(self.pixel_channels):
+            raise ValueError(f"pixel_channels={self.pixel_channels!r} is invalid: expected a positive int "
+                             "(channels per pixel of the feature layer, e.g. 8).")
+        shape = self.image_shape
+        if shape is None:
+            # square images with 1 or 3 channels are unambiguous: 3 s^2 is never a square
+            for c in (1, 3):
+                s = math.isqrt(n_features // c)
+                if n_features % c == 0 and s * s * c == n_features:
+                    return (c, s, s)
+            raise ValueError(f"body='cnn' needs image_shape=(channels, height, width): n_features={n_features} "
+                             "is not C*S*S for a square image with 1 or 3 channels, so it cannot be inferred.")
+        try:
+            shape = tuple(shape)
+        except TypeError:
+            shape = ()
+        if len(shape) != 3 or not all(positive_ints(v) for v in shape):
+            raise ValueError(f"image_shape={self.image_shape!r} is invalid: expected (channels, height, width) "
+                             "as three positive ints, e.g. (1, 28, 28) or (3, 32, 32).")
+        if math.prod(shape) != n_features:
+            raise ValueError(f"image_shape={self.image_shape!r} holds {math.prod(shape)} values but X has "
+                             f"n_features={n_features}; give the shape of one image, whose C*H*W is n_features "
+                             "(features ordered as x.reshape(C, H, W)).")
+        return tuple(int(v) for v in shape)
+
+    def _build_module(self, d: int, n_outputs: int, hidden, image_shape) -> LassoNet:
+        if image_shape is None:
+            return LassoNet(d, n_outputs, hidden, self.dropout)
+        cc = (self.conv_channels,) if isinstance(self.conv_channels, numbers.Integral) else self.conv_channels
+        body = cnn_body(image_shape, n_outputs, tuple(int(c) for c in cc),
+                        pixel_channels=int(self.pixel_channels), dropout=self.dropout)
+        return LassoNet(d, n_outputs, body=body, input_layer="pixel", image_shape=image_shape)
+
     def _validate_X(self, X, reset: bool):
         return validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite=True)
 
@@ -171,6 +233,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         if n < 2:
             raise ValueError(f"n_samples={n}: LassoNet needs at least 2 samples to train and validate.")
         hidden, k_stop = self._check_params(d)
+        image_shape = self._check_body(d)
         y_enc = self._encode_y(y)
         rs = check_random_state(self.random_state)
         seed = int(rs.randint(np.iinfo(np.int32).max))
@@ -211,7 +274,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
 
         with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
             torch.manual_seed(seed)
-            model = LassoNet(d, self._n_outputs(y_enc), hidden, self.dropout).to(dev)
+            model = self._build_module(d, self._n_outputs(y_enc), hidden, image_shape).to(dev)
             try:
                 path = fit_path(model, tX, ty, tXv, tyv, cfg, callback=None if checkpoint else keep_best,
                                 checkpoint=checkpoint)
@@ -232,6 +295,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         # which other rows share its batch
         self._predict_module = copy.deepcopy(model).double().eval()
         self.path_ = path
+        self.image_shape_ = image_shape
         self.best_index_ = best["index"]
         self.lambda_start_ = path.meta["lambda_start_used"]
         self.feature_importances_ = path.feature_importances()
@@ -281,8 +345,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         point = self.path_[index]
         if point.state is None:
             raise ValueError("this path holds no weights; fit with store_path_weights=True to score its points.")
-        m = self.module_
-        model = LassoNet(m.n_features, m.n_outputs, m.hidden_dims, m.dropout)
+        model = copy.deepcopy(self.module_)
         model.load_state_dict({k: torch.as_tensor(v) for k, v in point.state.items()})
         return model.double().eval()
 
@@ -320,6 +383,21 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
     ----------
     hidden_dims : sequence of int, default=(100,)
         Hidden widths of the MLP body; ``()`` gives a linear model (group lasso).
+        Ignored for ``body="cnn"``.
+    body : {"mlp", "cnn"}, default="mlp"
+        ``"cnn"``: images; every pixel has its own feature layer from its channels to
+        ``pixel_channels`` channels (what the hier-prox makes sparse, per input
+        feature as for the MLP), then 3x3 convolutions + ReLU + 2x2 max pooling of
+        widths ``conv_channels``, global average pooling and a linear head.
+    image_shape : (C, H, W) or None, default=None
+        Shape of one image for ``body="cnn"``, features ordered as ``x.reshape(C, H, W)``;
+        ``C*H*W`` must equal ``n_features``. None infers square images with 1 or 3
+        channels (``image_shape_`` holds what was used).
+    conv_channels : sequence of int, default=(16, 32)
+        Widths of the convolutions of the CNN body.
+    pixel_channels : int, default=8
+        Channels of the per-pixel feature layer of the CNN body (the CNN's ``W0``
+        has ``pixel_channels`` rows).
     M : float, default=10
         Hierarchy coefficient.
     lambda_start : float or "auto", default="auto"
@@ -380,6 +458,8 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
         Class labels.
     module_ : deeplasso.modules.LassoNet
         The fitted torch module (at ``best_index_``).
+    image_shape_ : (C, H, W) or None
+        The image shape the CNN body used (None for the MLP).
     """
 
     _task = "classification"
@@ -415,11 +495,13 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
             raise ValueError(f"class_weight={self.class_weight!r} is invalid: expected None, 'balanced' or a dict.")
         return torch.as_tensor(cw, dtype=torch.float32)
 
-    def __init__(self, hidden_dims=(100,), *, class_weight=None, M=10.0, lambda_start="auto",
+    def __init__(self, hidden_dims=(100,), *, body="mlp", image_shape=None, conv_channels=(16, 32),
+                 pixel_channels=8, class_weight=None, M=10.0, lambda_start="auto",
                  path_multiplier=1.02, lambda_max=math.inf, n_features_to_select=None, batch_size=64,
                  max_epochs=100, patience=5, tol=0.01, lr=1e-3, optimizer="adam", dropout=None, groups=None,
                  validation_fraction=0.1, store_path_weights=False, random_state=None, verbose=1, device=None):
-        super().__init__(hidden_dims, M=M, lambda_start=lambda_start, path_multiplier=path_multiplier,
+        super().__init__(hidden_dims, body=body, image_shape=image_shape, conv_channels=conv_channels,
+                         pixel_channels=pixel_channels, M=M, lambda_start=lambda_start, path_multiplier=path_multiplier,
                          lambda_max=lambda_max, n_features_to_select=n_features_to_select,
                          batch_size=batch_size, max_epochs=max_epochs, patience=patience, tol=tol, lr=lr,
                          optimizer=optimizer, dropout=dropout, groups=groups,

@@ -73,6 +73,7 @@ class FastAdamStep:
     def supports(model: nn.Module, optimizer) -> bool:
         return (
             isinstance(model, LassoNet)
+            and model.is_mlp  # a CNN or user body trains through autograd
             and isinstance(optimizer, str)
             and optimizer.lower() == "adam"
             and not model.dropout
