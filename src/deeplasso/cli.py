@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue an interrupted run in --out from its last finished lambda step")
     f.add_argument("--hidden-dims", type=_checked(_config.parse_dims), default=None,
                    help="hidden widths, e.g. 80,100 (default 32)")
+    f.add_argument("--body", default=None, choices=["mlp", "cnn"],
+                   help="mlp (default; --hidden-dims) or cnn (a per-pixel input layer and a conv stack; image data)")
+    f.add_argument("--conv-channels", type=_checked(lambda v: _config.parse_dims(v, "conv_channels")), default=None,
+                   help="widths of the CNN's 3x3 conv layers, e.g. 16,32 (default)")
     f.add_argument("--batch-size", type=_checked(_config.parse_batch), default=None,
                    help="mini-batch size or 'full' (default 64)")
     f.add_argument("--M", type=float, default=None, help="hierarchy coefficient M (default 10)")

@@ -613,6 +613,10 @@ def _prox_size(model: LassoNet, M: float) -> torch.Tensor:
     return torch.linalg.vector_norm(W[:K], dim=0) + M * W[K:].abs().sum(0)
 
 
+#: The ``"auto"`` lambda_start is never below this fraction of :func:`lambda_scale`.
+_AUTO_FLOOR = 0.1
+
+
 def _estimate_lambda_start(trainer: _Trainer, quantile: float = 0.05, shrink: float = 0.95) -> float:
     """The ``"auto"`` lambda_start: a fast, coarse pre-path from the dense model.
 
@@ -662,4 +666,8 @@ def _estimate_lambda_start(trainer: _Trainer, quantile: float = 0.05, shrink: fl
         lam *= 2.0
     trainer.restore(snap)
     trainer.opt.load_state_dict(opt_state)
-    return float(last_quiet)
+    # On data with many steps per epoch the weakest features shrink long before any
+    # leaves (measured: first features leave at 0.15-0.19 of lambda_scale on digits,
+    # MNIST and CIFAR-10 alike, while the ramp alone said 0.003-0.006 on the latter
+    # two): never start below a tenth of the scale.
+    return float(max(last_quiet, _AUTO_FLOOR * scale))

@@ -187,6 +187,7 @@ _PARSERS = {
     "max_train": _number(int, positive=True),
     "split": _string({"official", "paper"}), "split_seed": _number(int), "classes": _class_list,
     "per_class": _per_class, "retrain_patience": _number(int),
+    "body": _string({"mlp", "cnn"}), "conv_channels": lambda v, name: parse_dims(v, name),
     # run options, not settings
     "out": _string(), "overwrite": _flag, "resume": _flag, "quiet": _flag,
 }

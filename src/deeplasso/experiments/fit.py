@@ -95,6 +95,8 @@ class FitSettings:
     per_class: tuple | None = None  # (n_train, n_val, n_test) images kept per class; None entries keep all
     retrain_max_epochs: int = 100  # the plain networks retrained on selected features
     retrain_patience: int = 5
+    body: str = "mlp"  # or "cnn": a per-pixel input layer and a conv stack (image data)
+    conv_channels: tuple[int, ...] = (16, 32)
 
 
 def _prepare(s: FitSettings):
@@ -212,6 +214,8 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
         lambda_start=settings.lambda_start, path_multiplier=settings.path_multiplier,
         max_epochs=settings.max_epochs, patience=settings.patience, lr=settings.lr,
         store_path_weights=True, random_state=settings.seed, verbose=settings.verbose, device="cpu",
+        body=settings.body, conv_channels=settings.conv_channels,
+        image_shape=None if settings.body == "mlp" or data.image_shape is None else tuple(data.image_shape),
     )
     t1 = time.perf_counter()
     sel.fit(data.X_train, data.y_train, X_val=data.X_val, y_val=data.y_val, checkpoint=out / CHECKPOINT)

@@ -36,6 +36,12 @@ def _write(path: FsPath, text: str) -> None:
     atomic_write(path, lambda f: f.write(text), mode="w")
 
 
+def _body_text(cfg: dict) -> str:
+    if cfg.get("body", "mlp") == "cnn":
+        return f"CNN body (per-pixel input layer, 3x3 convs {tuple(cfg.get('conv_channels', ()))})"
+    return f"MLP {tuple(cfg['hidden_dims'])}"
+
+
 def write_fit_report(run_dir) -> str:
     """``report.md`` of one ``deeplasso fit`` run, from its ``config.json`` and ``results.json``."""
     run_dir = FsPath(run_dir)
@@ -49,7 +55,7 @@ def write_fit_report(run_dir) -> str:
         f"# deeplasso fit: {res['dataset']}",
         "",
         f"{res['n_features']} features; {res['n_train']} / {res['n_val']} / {res['n_test']} train / validation / "
-        f"test samples. MLP {tuple(cfg['hidden_dims'])}, batch {cfg['batch_size']}, M = {cfg['M']}, "
+        f"test samples. {_body_text(cfg)}, batch {cfg['batch_size']}, M = {cfg['M']}, "
         f"lambda_start = {fmt(res['lambda_start'], 4)} (setting: {cfg['lambda_start']}), path multiplier "
         f"{cfg['path_multiplier']}, up to {cfg['max_epochs']} epochs per lambda, patience {cfg['patience']}, "
         f"seed {cfg['seed']}.",
