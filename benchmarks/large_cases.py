@@ -206,19 +206,19 @@ def matmul_loop(d, hidden, K, B, n_iter):
     dims = layer_dims(d, hidden, K)
     X = torch.randn(B, d, generator=g)
     Ws = [torch.randn(b, a, generator=g) * 0.01 for a, b in dims]
-    acts = [X] + [torch.empty(B, b) for a, b in dims]      # outputs of each layer
+    outs = [torch.empty(B, b) for a, b in dims]  # output of each layer
+    # input of each layer: X, then the hidden block of the fused output, then the previous output
+    ins = [X, outs[0][:, K:]] + outs[1:-1]
     grads = [torch.randn(B, b, generator=g) for a, b in dims]  # d loss / d output
     dW = [torch.empty(b, a) for a, b in dims]
     dIn = [torch.empty(B, a) for a, b in dims]
 
     def step():
-        # forward (the fused input layer reads X; layer i>0 reads layer i-1's output)
-        torch.mm(X, Ws[0].t(), out=acts[1])
-        for i in range(1, len(dims)):
-            torch.mm(acts[i], Ws[i].t(), out=acts[i + 1])
+        for i in range(len(dims)):
+            torch.mm(ins[i], Ws[i].t(), out=outs[i])
         # backward: weight gradients for all, input gradients for all but the first
         for i in range(len(dims) - 1, 0, -1):
-            torch.mm(grads[i].t(), acts[i], out=dW[i])
+            torch.mm(grads[i].t(), ins[i], out=dW[i])
             torch.mm(grads[i], Ws[i], out=dIn[i])
         torch.mm(grads[0].t(), X, out=dW[0])
 
@@ -604,7 +604,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=3, help="alternating repeats of the epoch timing")
     ap.add_argument("--epochs", type=int, default=3, help="epochs per timing measurement")
     ap.add_argument("--matmul-iters", type=int, default=300)
-    ap.add_argument("--mid-keep", type=float, default=0.25, help="mid-path state: at most this fraction of features")
+    ap.add_argument("--mid-keep", type=float, default=0.5, help="mid-path state: at most this fraction of features")
     ap.add_argument("--state-train", type=int, default=5000, help="samples of the path that makes the mid state")
     ap.add_argument("--state-multiplier", type=float, default=1.25)
     ap.add_argument("--state-max-epochs", type=int, default=3)
