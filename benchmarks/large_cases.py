@@ -86,6 +86,8 @@ class Recorder:
     def __init__(self, path, common):
         self.path = path
         self.common = common
+        if path:
+            FsPath(path).parent.mkdir(parents=True, exist_ok=True)
 
     def __call__(self, **rec):
         rec = {**self.common, **rec, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
