@@ -110,7 +110,7 @@ def get_data(args, case):
     ds = load(case["dataset"], data_dir=args.data_dir, download=False)
     split = paper_split(ds, random_state=0)
     if args.max_train or args.max_val or args.max_test:
-        per = lambda n: None if not n else max(1, n // split.n_classes)  # noqa: E731
+        per = lambda n: None if not n else max(1, n // split.n_classes)
         split = subsample_per_class(split, n_train=per(args.max_train), n_val=per(args.max_val),
                                     n_test=per(args.max_test), random_state=0)
     p = preprocess_split(split, "imagenet")
@@ -364,7 +364,7 @@ def part_epoch(args, case, data, rec, summary):
             rec(part="epoch", package=name, repeat=r, **out, dense_gflops=epoch_flops / out["dense"] / 1e9)
             say(f"  repeat {r} {name:9s}: dense {out['dense']:.2f} s/epoch ({epoch_flops / out['dense'] / 1e9:.1f} "
                 f"GFLOP/s), mid-path {out['mid']:.2f} s/epoch (ends with {out['mid_k']} features)")
-    med = lambda xs: statistics.median(xs) if xs else math.nan  # noqa: E731
+    med = lambda xs: statistics.median(xs) if xs else math.nan
     s = {}
     for name in ("deeplasso", "reference"):
         if res[name]:
@@ -537,7 +537,7 @@ def report(args, case, summary):
     p = summary.get("path")
     if p:
         ours, ref = p["deeplasso"], p["reference"]
-        med = lambda xs: statistics.median(xs) if xs else math.nan  # noqa: E731
+        med = lambda xs: statistics.median(xs) if xs else math.nan
         t_ours = med([o["seconds"] for o in ours])
         say(f"\npath, median of {len(ours)}: deeplasso {t_ours:.1f} s "
             f"({'full' if all(o['full'] for o in ours) else 'CUT at ' + str(args.steps) + ' steps'}), "
@@ -575,7 +575,7 @@ def report(args, case, summary):
             "(on the path: first point with <= k features; retrained: plain MLP, same widths)")
         say(f"{'k':>6s}{'path ours':>12s}{'path ref':>12s}{'retr ours':>12s}{'retr ref':>12s}{'retr random':>13s}")
         rt = summary.get("retrain", {})
-        fmt = lambda v: f"{v:12.4f}" if v is not None else f"{'n/a':>12s}"  # noqa: E731
+        fmt = lambda v: f"{v:12.4f}" if v is not None else f"{'n/a':>12s}"
         for k in ks:
             a, _ = acc_at_k(ours[0]["points"], k)
             b, _ = acc_at_k(ref[0]["points"], k) if ref else (None, None)
