@@ -379,7 +379,7 @@ def part_epoch(args, case, data, rec, summary):
 # --------------------------------------------------------------------------- path part
 
 
-def path_ours(args, hidden, data, seed, Xte, yte):
+def path_ours(args, hidden, data, seed, Xte, yte, rec=lambda **kw: None):
     Xtr, ytr, Xva, yva = data
     d, K = Xtr.shape[1], int(ytr.max()) + 1
     torch.manual_seed(seed)
@@ -399,6 +399,7 @@ def path_ours(args, hidden, data, seed, Xte, yte):
         now = time.perf_counter()
         pts.append(dict(step=i, lam=point.lambda_, k=point.n_selected, epochs=point.epochs,
                         test_acc=accuracy(m, Xte, yte), seconds=now - marks[-1], engine_seconds=point.seconds))
+        rec(part="path_point", package="deeplasso", seed=seed, **pts[-1])  # a killed run keeps its points
         cb_time[0] += time.perf_counter() - now
         marks.append(time.perf_counter())
         if args.steps and i >= args.steps:
@@ -415,7 +416,7 @@ def path_ours(args, hidden, data, seed, Xte, yte):
                 epochs=sum(q["epochs"] for q in pts))
 
 
-def path_ref(args, hidden, data, seed, Xte, yte, lam0, n_steps):
+def path_ref(args, hidden, data, seed, Xte, yte, lam0, n_steps, rec=lambda **kw: None):
     Xtr, ytr, Xva, yva = data
     if args.ref_lambda_start == "auto":
         ref = ref_classifier(args, hidden, seed, n_iters=(args.dense_epochs, args.max_epochs),
@@ -435,6 +436,7 @@ def path_ref(args, hidden, data, seed, Xte, yte, lam0, n_steps):
         h = hist[-1]
         pts.append(dict(step=len(hist) - 1, lam=h.lambda_, k=int(h.selected.sum()), epochs=h.n_iters,
                         test_acc=accuracy(self.model, Xte, yte), seconds=now - marks[-1]))
+        rec(part="path_point", package="reference", seed=seed, **pts[-1])
         cb_time[0] += time.perf_counter() - now
         marks.append(time.perf_counter())
         if seq is None and n_steps and len(hist) > n_steps:  # own "auto" start, cut by count
@@ -470,7 +472,7 @@ def part_path(args, case, data, rec, summary):
     runs = {"deeplasso": [], "reference": []}
     for r in range(args.path_repeats):
         seed = args.first_seed + r
-        o = path_ours(args, hidden, (Xtr, ytr, Xva, yva), seed, Xte, yte)
+        o = path_ours(args, hidden, (Xtr, ytr, Xva, yva), seed, Xte, yte, rec)
         runs["deeplasso"].append(o)
         rec(part="path", package="deeplasso", repeat=r, seed=seed, **{k: v for k, v in o.items() if k != "ranking"})
         say(f"  seed {seed} deeplasso: {o['seconds']:.1f} s, {len(o['points'])} points, {o['epochs']} epochs, "
@@ -478,7 +480,7 @@ def part_path(args, case, data, rec, summary):
             f"{'' if o['full'] else ' (CUT)'}")
         if args.no_reference:
             continue
-        q = path_ref(args, hidden, (Xtr, ytr, Xva, yva), seed, Xte, yte, o["lambda_start"], n_ref)
+        q = path_ref(args, hidden, (Xtr, ytr, Xva, yva), seed, Xte, yte, o["lambda_start"], n_ref, rec)
         runs["reference"].append(q)
         rec(part="path", package="reference", repeat=r, seed=seed, **{k: v for k, v in q.items() if k != "ranking"})
         say(f"  seed {seed} reference: {q['seconds']:.1f} s, {len(q['points'])} points, {q['epochs']} epochs, "
