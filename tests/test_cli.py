@@ -104,3 +104,15 @@ def test_report_redraws_from_saved_results(finished_run, tmp_path, capsys):
     assert "top-k retrained" in text and "![accuracy" in text and (out / "accuracy.png").exists()
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert "holds no finished run" in capsys.readouterr().err
+
+
+def test_cnn_body_from_the_command_line(tmp_path):
+    out = tmp_path / "cnn"
+    args = ["fit", "--body", "cnn", "--conv-channels", "4,8", "--max-epochs", "2", "--patience", "1",
+            "--path-multiplier", "2.0", "--retrain-max-epochs", "2", "--quiet", "--out", str(out)]
+    assert main(args) == 0
+    cfg = json.loads((out / "config.json").read_text())["settings"]
+    assert cfg["body"] == "cnn" and cfg["conv_channels"] == [4, 8]
+    res = json.loads((out / "results.json").read_text())
+    assert res["path"][0]["n_selected"] == 64 and res["path"][-1]["n_selected"] == 0
+    assert "CNN body" in (out / "report.md").read_text()
