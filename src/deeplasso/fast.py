@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._native import native_prox
 from .modules import LassoNet
 from .prox import _prox_columns
 
@@ -25,14 +26,18 @@ __all__ = ["FastAdamStep", "hier_prox_fused_"]
 
 
 @torch.no_grad()
-def hier_prox_fused_(weight: torch.Tensor, K: int, lam: float, M: float) -> None:
+def hier_prox_fused_(weight: torch.Tensor, K: int, lam: float, M: float, native: bool = True) -> None:
     """In-place hier-prox on a fused weight (rows ``[:K]`` theta, ``[K:]`` W0).
 
     Features whose constraint stays inactive after the shrink
     (``||W0_j||_inf <= M (||theta_j|| - lam)``) have the closed form
     ``theta_j *= 1 - lam / ||theta_j||`` with ``W0_j`` unchanged; only the others go
     through the sort-based solution. On CUDA the full solution runs (no host sync).
+    On CPU the C kernel of :mod:`deeplasso._native` does all of it in one call when it
+    could be built (``native=False`` forces the PyTorch version).
     """
+    if native and native_prox(weight, K, lam, M):
+        return
     v = weight[:K]
     u = weight[K:]
     hard = None
@@ -115,7 +120,34 @@ class FastAdamStep:
         self.W_out = params[i] if body else None
         self.gW_out = grads[i] if body else None
         self.cw = None if class_weight is None else class_weight.to(device=ref.device, dtype=ref.dtype)
+        # transposed views, made once: every step reads the same storage
+        self.W_in_t = self.W_in.t()
+        self.hidden_t = [W.t() for W, _, _, _ in self.hidden]
+        self.W_out_t = self.W_out.t() if self.W_out is not None else None
+        self._bufs: dict[int, dict] = {}
         self._arange: dict[int, torch.Tensor] = {}
+        self._thr_bw = torch.ops.aten.threshold_backward.default
+
+    def _buffers(self, B: int, like: torch.Tensor) -> dict:
+        """Work buffers for batch size ``B`` (at most two sizes per epoch): every
+        intermediate of the step is written with ``out=``, nothing is allocated."""
+        bufs = self._bufs.get(B)
+        if bufs is None:
+            K = self.K
+            new = lambda *shape: torch.empty(*shape, dtype=like.dtype, device=like.device)  # noqa: E731
+            z = new(B, self.W_in.shape[0])
+            bufs = {"z": z, "z_skip": z[:, :K], "z_h": z[:, K:], "sm": new(B, K), "dout": new(B, K),
+                    "onehot": new(B, K)}
+            if self.task == "classification":
+                # row c of neg_eye is -e_c / B: d mean-CE / d out = softmax / B + neg_eye[y]
+                bufs["neg_eye"] = torch.eye(K, dtype=like.dtype, device=like.device).mul_(-1.0 / B)
+            if self.W_out is not None:
+                widths = [self.W_in.shape[0] - K] + [W.shape[0] for W, _, _, _ in self.hidden]
+                bufs["h"] = [new(B, w) for w in widths]
+                bufs["dh"] = [new(B, w) for w in widths]
+                bufs["out"] = new(B, K)
+            self._bufs[B] = bufs
+        return bufs
 
     # the optimiser interface the trainer uses for snapshots
     def state_dict(self) -> dict:
@@ -129,41 +161,44 @@ class FastAdamStep:
     @torch.no_grad()
     def step(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
         """One mini-batch step: the gradient of the mean loss, then Adam (the caller
-        applies the prox)."""
+        applies the prox). About fifteen kernels, all writing into preallocated buffers."""
         K = self.K
         B = xb.shape[0]
-        z = torch.addmm(self.b_in, xb, self.W_in.t())
+        bufs = self._buffers(B, xb)
+        z = torch.addmm(self.b_in, xb, self.W_in_t, out=bufs["z"])
         if self.W_out is not None:
-            hs = [z[:, K:].relu()]
-            for W, b, _, _ in self.hidden:
-                hs.append(torch.addmm(b, hs[-1], W.t()).relu_())
-            out = torch.addmm(z[:, :K], hs[-1], self.W_out.t())
+            hs = bufs["h"]
+            torch.clamp_min(bufs["z_h"], 0.0, out=hs[0])
+            for j, (W, b, _, _) in enumerate(self.hidden):
+                torch.addmm(b, hs[j], self.hidden_t[j], out=hs[j + 1]).clamp_min_(0.0)
+            out = torch.addmm(bufs["z_skip"], hs[-1], self.W_out_t, out=bufs["out"])
         else:
             out = z
         # d mean-loss / d out
+        dout = bufs["dout"]
         if self.task == "classification":
-            dout = torch.softmax(out, dim=1)
-            ar = self._arange.get(B)
-            if ar is None:
-                ar = self._arange[B] = torch.arange(B, device=xb.device)
-            dout.index_put_((ar, yb), torch.tensor(-1.0, dtype=dout.dtype, device=dout.device), accumulate=True)
+            sm = torch.softmax(out, dim=1, out=bufs["sm"])
             if self.cw is None:
-                dout.mul_(1.0 / B)
+                onehot = torch.index_select(bufs["neg_eye"], 0, yb, out=bufs["onehot"])
+                torch.add(onehot, sm, alpha=1.0 / B, out=dout)
             else:
+                sm.index_put_((self._ar(B, xb), yb), torch.tensor(-1.0, dtype=sm.dtype, device=sm.device),
+                              accumulate=True)
                 w = self.cw[yb]
-                dout.mul_((w / w.sum()).unsqueeze(1))
+                torch.mul(sm, (w / w.sum()).unsqueeze(1), out=dout)
         else:
-            dout = (out - yb).mul_(2.0 / (B * K))
+            torch.sub(out, yb, out=dout).mul_(2.0 / (B * K))
         if self.W_out is not None:
+            hs, dhs = bufs["h"], bufs["dh"]
             torch.mm(dout.t(), hs[-1], out=self.gW_out)
-            dh = torch.mm(dout, self.W_out)
+            dh = torch.mm(dout, self.W_out, out=dhs[-1])
             for j in range(len(self.hidden) - 1, -1, -1):
                 W, b, gW, gb = self.hidden[j]
-                dh = torch.ops.aten.threshold_backward(dh, hs[j + 1], 0.0)
+                dh = self._thr_bw(dh, hs[j + 1], 0.0)
                 torch.mm(dh.t(), hs[j], out=gW)
                 torch.sum(dh, dim=0, out=gb)
-                dh = torch.mm(dh, W)
-            dh0 = torch.ops.aten.threshold_backward(dh, hs[0], 0.0)
+                dh = torch.mm(dh, W, out=dhs[j])
+            dh0 = self._thr_bw(dh, hs[0], 0.0)
             torch.mm(dout.t(), xb, out=self.gW_in[:K])
             torch.mm(dh0.t(), xb, out=self.gW_in[K:])
             torch.sum(dout, dim=0, out=self.gb_in[:K])
@@ -177,3 +212,9 @@ class FastAdamStep:
             lr=self.lr, beta1=self.betas[0], beta2=self.betas[1], weight_decay=0.0, eps=self.eps,
             amsgrad=False, maximize=False,
         )
+
+    def _ar(self, B: int, like: torch.Tensor) -> torch.Tensor:
+        ar = self._arange.get(B)
+        if ar is None:
+            ar = self._arange[B] = torch.arange(B, device=like.device)
+        return ar
