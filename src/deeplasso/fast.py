@@ -126,6 +126,13 @@ class FastAdamStep:
         self.W_out_t = self.W_out.t() if self.W_out is not None else None
         self._bufs: dict[int, dict] = {}
         self._arange: dict[int, torch.Tensor] = {}
+        n_in = self.W_in.numel()
+        self.m_in = self.exp_avg[:n_in].view_as(self.W_in)
+        self.v_in = self.exp_avg_sq[:n_in].view_as(self.W_in)
+        # active set (see set_active): column indices, gathered weight and gradient buffers
+        self.active: torch.Tensor | None = None
+        self._act: dict = {}
+        self.v_frozen = torch.zeros_like(self.W_in)
         self._thr_bw = torch.ops.aten.threshold_backward.default
 
     def _buffers(self, B: int, like: torch.Tensor) -> dict:
@@ -149,6 +156,60 @@ class FastAdamStep:
             self._bufs[B] = bufs
         return bufs
 
+    # ---- active set
+    @torch.no_grad()
+    def set_active(self, active: torch.Tensor | None) -> None:
+        """Train only the input-weight columns ``active`` (sorted feature indices;
+        ``None``: all). The others must be zero; they stay exactly zero: their gradient
+        is zero, their first moment is set to zero (so Adam does not move them) and
+        their second moment is kept aside (``v_frozen``), restored when they come
+        back. ``step`` then expects batches of the active columns only."""
+        d = self.W_in.shape[1]
+        old = torch.ones(d, dtype=torch.bool, device=self.flat.device)
+        if self.active is not None:
+            old.zero_()[self.active] = True
+        new = torch.ones_like(old)
+        if active is not None:
+            new.zero_()[active] = True
+        leaving = torch.nonzero(old & ~new).squeeze(1)
+        back = torch.nonzero(new & ~old).squeeze(1)
+        if leaving.numel():
+            self.v_frozen[:, leaving] = self.v_in[:, leaving]
+            self.m_in[:, leaving] = 0
+            self.gW_in[:, leaving] = 0
+        if back.numel():
+            self.v_in[:, back] = self.v_frozen[:, back]
+        if active is None or int(active.numel()) == d:
+            self.active, self._act = None, {}
+            return
+        rows = self.W_in.shape[0]
+        self.active = active
+        self._act = {"W": self.W_in.new_empty(rows, active.numel()), "g": self.W_in.new_empty(rows, active.numel())}
+
+    @torch.no_grad()
+    def input_gradient(self, X: torch.Tensor, y: torch.Tensor, cols: torch.Tensor,
+                       chunk: int = 4096) -> torch.Tensor:
+        """Gradient of the mean training loss over (X, y) with respect to the input
+        weight's columns ``cols``, at the current weights: (K + H0, len(cols)). Runs the
+        step's forward and backward over chunks of X; moves no weight (the gradient
+        buffer is scratch between steps)."""
+        n = X.shape[0]
+        G = self.W_in.new_zeros(self.W_in.shape[0], cols.numel())
+        act = self.active
+        for start in range(0, n, chunk):
+            xb, yb = X[start:start + chunk], y[start:start + chunk]
+            xa = xb if act is None else xb.index_select(1, act)
+            dz = self._input_dz(xa, yb)
+            G.addmm_(dz.t(), xb.index_select(1, cols), alpha=xb.shape[0] / n)
+        return G
+
+    def _input_dz(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """d mean-loss / d (first pre-activations z), (B, K + H0): the step's backward
+        without the update (it overwrites the gradient buffer, which is scratch)."""
+        self._backward(xb, yb)
+        dout = self._bufs[xb.shape[0]]["dout"]
+        return dout if self.W_out is None else torch.cat([dout, self._last_dh0], dim=1)
+
     # the optimiser interface the trainer uses for snapshots
     def state_dict(self) -> dict:
         return {"exp_avg": self.exp_avg.clone(), "exp_avg_sq": self.exp_avg_sq.clone(), "step": self.step_t.clone()}
@@ -162,10 +223,25 @@ class FastAdamStep:
     def step(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
         """One mini-batch step: the gradient of the mean loss, then Adam (the caller
         applies the prox). About fifteen kernels, all writing into preallocated buffers."""
+        self._backward(xb, yb)
+        self.step_t.add_(1.0)
+        torch._fused_adam_(
+            [self.flat], [self.grad], [self.exp_avg], [self.exp_avg_sq], [], [self.step_t],
+            lr=self.lr, beta1=self.betas[0], beta2=self.betas[1], weight_decay=0.0, eps=self.eps,
+            amsgrad=False, maximize=False,
+        )
+
+    def _backward(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
+        """The gradient of the batch's mean loss into the flat gradient buffer."""
         K = self.K
         B = xb.shape[0]
         bufs = self._buffers(B, xb)
-        z = torch.addmm(self.b_in, xb, self.W_in_t, out=bufs["z"])
+        act = self.active
+        if act is None:
+            z = torch.addmm(self.b_in, xb, self.W_in_t, out=bufs["z"])
+        else:  # xb holds the active columns only
+            Wa = torch.index_select(self.W_in, 1, act, out=self._act["W"])
+            z = torch.addmm(self.b_in, xb, Wa.t(), out=bufs["z"])
         if self.W_out is not None:
             hs = bufs["h"]
             torch.clamp_min(bufs["z_h"], 0.0, out=hs[0])
@@ -198,20 +274,18 @@ class FastAdamStep:
                 torch.mm(dh.t(), hs[j], out=gW)
                 torch.sum(dh, dim=0, out=gb)
                 dh = torch.mm(dh, W, out=dhs[j])
-            dh0 = self._thr_bw(dh, hs[0], 0.0)
-            torch.mm(dout.t(), xb, out=self.gW_in[:K])
-            torch.mm(dh0.t(), xb, out=self.gW_in[K:])
+            dh0 = self._last_dh0 = self._thr_bw(dh, hs[0], 0.0)
+            gW = self.gW_in if act is None else self._act["g"]
+            torch.mm(dout.t(), xb, out=gW[:K])
+            torch.mm(dh0.t(), xb, out=gW[K:])
             torch.sum(dout, dim=0, out=self.gb_in[:K])
             torch.sum(dh0, dim=0, out=self.gb_in[K:])
         else:
-            torch.mm(dout.t(), xb, out=self.gW_in)
+            gW = self.gW_in if act is None else self._act["g"]
+            torch.mm(dout.t(), xb, out=gW)
             torch.sum(dout, dim=0, out=self.gb_in)
-        self.step_t.add_(1.0)
-        torch._fused_adam_(
-            [self.flat], [self.grad], [self.exp_avg], [self.exp_avg_sq], [], [self.step_t],
-            lr=self.lr, beta1=self.betas[0], beta2=self.betas[1], weight_decay=0.0, eps=self.eps,
-            amsgrad=False, maximize=False,
-        )
+        if act is not None:
+            self.gW_in.index_copy_(1, act, gW)
 
     def _ar(self, B: int, like: torch.Tensor) -> torch.Tensor:
         ar = self._arange.get(B)

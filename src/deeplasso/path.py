@@ -80,6 +80,7 @@ class PathConfig:
     class_weight: torch.Tensor | None = None
     store_weights: bool = False
     fast: bool = True
+    active_set: bool = True
     num_threads: int | None = None
     seed: int = 0
     verbose: int = 0
@@ -256,6 +257,10 @@ class _Trainer:
         self.groups: FeatureGroups | None = None
         if cfg.groups is not None and self.is_lassonet:
             self.groups = make_groups(cfg.groups, model.n_features).to(X.device)
+        # active set (fast step only): X restricted to the active columns, and the
+        # columns found zero at the previous screening
+        self.Xa: torch.Tensor | None = None
+        self._zero_prev: torch.Tensor | None = None
 
     # ---- pieces
     def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -306,6 +311,8 @@ class _Trainer:
         """Mini-batches of one shuffled pass: one gather per epoch, then every batch is
         a contiguous view (per-batch gathers only when a copy of X would be too big)."""
         X, y = self.X, self.y
+        if self.Xa is not None:
+            X = self.Xa
         n = X.shape[0]
         bs = n if self.cfg.batch_size is None else min(int(self.cfg.batch_size), n)
         perm = torch.randperm(n, generator=self.gen).to(X.device)
@@ -356,6 +363,8 @@ class _Trainer:
         Returns the epochs run and the best epoch's (objective, val loss, val score)."""
         cfg = self.cfg
         tol = cfg.tol if tol is None else tol
+        if lam > 0:
+            self.screen(lam)
         best = math.inf
         best_snap = None
         bad = 0
@@ -377,6 +386,61 @@ class _Trainer:
                     break
         self.restore(best_snap)
         return epochs, best_val
+
+    # the share of features that must be out before the step runs on the active columns
+    ACTIVE_MIN_OUT = 0.25
+    # a column stays out while its score is below this share of lambda
+    SCREEN_MARGIN = 0.5
+
+    @torch.no_grad()
+    def screen(self, lam: float) -> None:
+        """Choose the active set for the lambda step about to run (fast step only).
+
+        A feature leaves the first layer's matmuls when its column (theta_j and W0_j)
+        was exactly zero at the end of the last two lambda steps and the full-batch
+        gradient at zero cannot push it back in: with Adam the step of an entry is
+        about ``lr * g / sqrt(v)``, and the prox keeps the column at zero while
+        ``||g_theta / s|| + M ||g_W0 / s||_1 <= lambda`` (``s = sqrt(v_hat) + eps``, the
+        second moment kept from when it left). Excluded features are checked again
+        at every lambda step and come back (with their second moment) once their
+        score passes ``SCREEN_MARGIN * lambda``. Below ``ACTIVE_MIN_OUT`` of the
+        features out, everything stays in (the gathers would cost more than they
+        save).
+        """
+        if not (self.fast and self.cfg.active_set and self.is_lassonet and self.groups is None):
+            return
+        opt = self.opt
+        W = self.model.input_weight.detach()
+        d = W.shape[1]
+        zero = (W == 0).all(0)
+        excluded = torch.zeros_like(zero)
+        if opt.active is not None:
+            excluded.fill_(True)[opt.active] = False
+        cand = excluded | (zero & self._zero_prev) if self._zero_prev is not None else excluded
+        self._zero_prev = zero
+        cols = torch.nonzero(cand).squeeze(1)
+        out = torch.zeros_like(zero)
+        if cols.numel():
+            t = float(opt.step_t)
+            bc1 = 1.0 - opt.betas[0] ** t if t > 0 else 1.0
+            bc2 = 1.0 - opt.betas[1] ** t if t > 0 else 1.0
+            G = opt.input_gradient(self.X, self.y, cols)
+            v = torch.where(excluded[cols], opt.v_frozen[:, cols], opt.v_in[:, cols])
+            r = (G / bc1).div_((v / bc2).sqrt_().add_(opt.eps))
+            K = self.K
+            score = torch.linalg.vector_norm(r[:K], dim=0) + self.cfg.M * r[K:].abs().sum(0)
+            out[cols] = score <= self.SCREEN_MARGIN * lam
+        n_out = int(out.sum())
+        if n_out < self.ACTIVE_MIN_OUT * d:
+            if opt.active is not None:
+                opt.set_active(None)
+                self.Xa = None
+            return
+        active = torch.nonzero(~out).squeeze(1)
+        if opt.active is not None and torch.equal(active, opt.active):
+            return
+        opt.set_active(active)
+        self.Xa = self.X.index_select(1, active)
 
     def make_point(self, lam: float, epochs: int, val: tuple, seconds: float) -> PathPoint:
         tl, ts = self.evaluate(self.X, self.y)
