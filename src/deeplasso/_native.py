@@ -42,7 +42,7 @@ import threading
 
 import torch
 
-__all__ = ["native_prox", "native_available"]
+__all__ = ["native_prox", "native_prox_bound", "native_available"]
 
 _SOURCE = r"""
 #include <math.h>
@@ -219,4 +219,28 @@ def native_prox(weight: torch.Tensor, K: int, lam: float, M: float) -> bool:
         return False
     rows, d = weight.shape
     fn = lib.deeplasso_prox_f32 if weight.dtype == torch.float32 else lib.deeplasso_prox_f64
-    return fn(weight.data_ptr(), K, rows - K, d, weight.stride(0), float(lam), float(M)) == 0
+    if fn(weight.data_ptr(), K, rows - K, d, weight.stride(0), float(lam), float(M)):
+        raise MemoryError("hier-prox kernel: out of memory")
+    return True
+
+
+def native_prox_bound(weight: torch.Tensor, K: int, lam: float, M: float):
+    """A no-argument callable that applies :func:`native_prox` to ``weight`` with these
+    settings (the argument checks done once, e.g. per epoch), or None where the kernel
+    does not apply. ``weight`` must keep its storage while the callable is used."""
+    if weight.device.type != "cpu" or weight.dtype not in (torch.float32, torch.float64) or weight.ndim != 2:
+        return None
+    if weight.shape[1] > 1 and weight.stride(1) != 1:
+        return None
+    lib = _load()
+    if lib is None:
+        return None
+    rows, d = weight.shape
+    fn = lib.deeplasso_prox_f32 if weight.dtype == torch.float32 else lib.deeplasso_prox_f64
+    args = (weight.data_ptr(), K, rows - K, d, weight.stride(0), float(lam), float(M))
+
+    def prox() -> None:
+        if fn(*args):
+            raise MemoryError("hier-prox kernel: out of memory")
+
+    return prox

@@ -134,6 +134,7 @@ class FastAdamStep:
         self._act: dict = {}
         self.v_frozen = torch.zeros_like(self.W_in)
         self._thr_bw = torch.ops.aten.threshold_backward.default
+        self._thr_bw_out = torch.ops.aten.threshold_backward.grad_input
 
     def _buffers(self, B: int, like: torch.Tensor) -> dict:
         """Work buffers for batch size ``B`` (at most two sizes per epoch): every
@@ -143,7 +144,11 @@ class FastAdamStep:
             K = self.K
             new = lambda *shape: torch.empty(*shape, dtype=like.dtype, device=like.device)  # noqa: E731
             z = new(B, self.W_in.shape[0])
-            bufs = {"z": z, "z_skip": z[:, :K], "z_h": z[:, K:], "sm": new(B, K), "dout": new(B, K),
+            # dz = d loss / d z, [dout | dh0]: one matmul and one sum give the input
+            # layer's whole gradient; dout and dh0 are written into its two blocks
+            dz = new(B, self.W_in.shape[0])
+            bufs = {"z": z, "z_skip": z[:, :K], "z_h": z[:, K:], "sm": new(B, K), "dz": dz,
+                    "dout": dz[:, :K] if self.W_out is not None else dz, "dh0": dz[:, K:],
                     "onehot": new(B, K)}
             if self.task == "classification":
                 # row c of neg_eye is -e_c / B: d mean-CE / d out = softmax / B + neg_eye[y]
@@ -207,8 +212,7 @@ class FastAdamStep:
         """d mean-loss / d (first pre-activations z), (B, K + H0): the step's backward
         without the update (it overwrites the gradient buffer, which is scratch)."""
         self._backward(xb, yb)
-        dout = self._bufs[xb.shape[0]]["dout"]
-        return dout if self.W_out is None else torch.cat([dout, self._last_dh0], dim=1)
+        return self._bufs[xb.shape[0]]["dz"]
 
     # the optimiser interface the trainer uses for snapshots
     def state_dict(self) -> dict:
@@ -274,16 +278,11 @@ class FastAdamStep:
                 torch.mm(dh.t(), hs[j], out=gW)
                 torch.sum(dh, dim=0, out=gb)
                 dh = torch.mm(dh, W, out=dhs[j])
-            dh0 = self._last_dh0 = self._thr_bw(dh, hs[0], 0.0)
-            gW = self.gW_in if act is None else self._act["g"]
-            torch.mm(dout.t(), xb, out=gW[:K])
-            torch.mm(dh0.t(), xb, out=gW[K:])
-            torch.sum(dout, dim=0, out=self.gb_in[:K])
-            torch.sum(dh0, dim=0, out=self.gb_in[K:])
-        else:
-            gW = self.gW_in if act is None else self._act["g"]
-            torch.mm(dout.t(), xb, out=gW)
-            torch.sum(dout, dim=0, out=self.gb_in)
+            self._thr_bw_out(dh, hs[0], 0.0, grad_input=bufs["dh0"])
+        gW = self.gW_in if act is None else self._act["g"]
+        dz = bufs["dz"]
+        torch.mm(dz.t(), xb, out=gW)
+        torch.sum(dz, dim=0, out=self.gb_in)
         if act is not None:
             self.gW_in.index_copy_(1, act, gW)
 

@@ -32,6 +32,7 @@ from torch.nn import functional as F
 
 from .modules import LassoNet
 from ._io import atomic_write, json_default
+from ._native import native_prox_bound
 from .fast import FastAdamStep, hier_prox_fused_
 from .prox import FeatureGroups, hier_prox_grouped, make_groups
 
@@ -299,6 +300,15 @@ class _Trainer:
             w[:K] = b
             w[K:] = u
 
+    def _prox_call(self, lam: float) -> Callable[[], None]:
+        """``self.prox(lam)`` as a no-argument callable, bound once per epoch: the C
+        kernel with its arguments ready where it applies (saves the per-step checks)."""
+        if self.is_lassonet and self.groups is None:
+            bound = native_prox_bound(self.model.input_weight.data, self.K, lam * self.lr, self.cfg.M)
+            if bound is not None:
+                return bound
+        return lambda: self.prox(lam)
+
     @torch.no_grad()
     def evaluate(self, X, y, chunk: int = 8192) -> tuple[float, float]:
         self.model.eval()
@@ -329,9 +339,10 @@ class _Trainer:
         """One pass over the shuffled training data. Returns a scalar that is finite
         iff training is healthy (the mean loss, or the weights' sum on the fast path)."""
         if self.fast:
+            step, prox = self.opt.step, self._prox_call(lam)
             for xb, yb in self._batches():
-                self.opt.step(xb, yb)
-                self.prox(lam)
+                step(xb, yb)
+                prox()
             return self.opt.flat.sum()
         X = self.X
         total = torch.zeros((), dtype=X.dtype, device=X.device)
