@@ -42,7 +42,7 @@ import threading
 
 import torch
 
-__all__ = ["native_prox", "native_prox_bound", "native_available"]
+__all__ = ["native_prox", "native_prox_bound", "native_adam_bound", "native_available"]
 
 _SOURCE = r"""
 #include <math.h>
@@ -145,6 +145,27 @@ int NAME(T *w, int64_t K, int64_t H, int64_t d, int64_t ld, T lam, T M) {       
 
 DEFINE_PROX(deeplasso_prox_f32, float, sqrtf, fabsf, copysignf)
 DEFINE_PROX(deeplasso_prox_f64, double, sqrt, fabs, copysign)
+
+/* Adam (no weight decay, no amsgrad) over flat buffers, as torch's fused kernel:  */
+/* m += (g - m)(1 - b1); v = b2 v + (1 - b2) g^2;                                   */
+/* p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).                     */
+#define DEFINE_ADAM(NAME, T, SQRT)                                                          \
+void NAME(T *p, const T *g, T *m, T *v, int64_t n, double lr, double b1, double b2,         \
+          double eps, double t) {                                                           \
+    const T step_size = (T)(lr / (1 - pow(b1, t)));                                         \
+    const T bc2_sqrt = (T)sqrt(1 - pow(b2, t));                                             \
+    const T c1 = (T)(1 - b1), beta2 = (T)b2, c2 = (T)(1 - b2), e = (T)eps;                  \
+    for (int64_t i = 0; i < n; ++i) {                                                       \
+        T gi = g[i];                                                                        \
+        T mi = m[i] + (gi - m[i]) * c1;                                                     \
+        T vi = beta2 * v[i] + c2 * gi * gi;                                                 \
+        m[i] = mi; v[i] = vi;                                                               \
+        p[i] -= step_size * mi / (SQRT(vi) / bc2_sqrt + e);                                 \
+    }                                                                                       \
+}
+
+DEFINE_ADAM(deeplasso_adam_f32, float, sqrtf)
+DEFINE_ADAM(deeplasso_adam_f64, double, sqrt)
 """
 # -ffp-contract=off: no fused multiply-adds, so results do not depend on the CPU's FMA
 _FLAGS = ["-O3", "-fPIC", "-shared", "-fno-fast-math", "-ffp-contract=off"]
@@ -178,6 +199,10 @@ def _build() -> ctypes.CDLL | None:
             subprocess.run([cc, *_FLAGS, src, "-o", out, "-lm"], check=True, capture_output=True, timeout=120)
             os.replace(out, target)  # atomic: concurrent builders each install a complete file
     lib = ctypes.CDLL(target)
+    for name in ("deeplasso_adam_f32", "deeplasso_adam_f64"):
+        fn = getattr(lib, name)
+        fn.restype = None
+        fn.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64] + [ctypes.c_double] * 5
     for name, ct in (("deeplasso_prox_f32", ctypes.c_float), ("deeplasso_prox_f64", ctypes.c_double)):
         fn = getattr(lib, name)
         fn.restype = ctypes.c_int
@@ -244,3 +269,26 @@ def native_prox_bound(weight: torch.Tensor, K: int, lam: float, M: float):
             raise MemoryError("hier-prox kernel: out of memory")
 
     return prox
+
+
+def native_adam_bound(flat, grad, exp_avg, exp_avg_sq, lr: float, betas, eps: float):
+    """A callable ``adam(t)`` doing one Adam step at step count ``t`` (>= 1) on the
+    flat CPU buffers in one C call (the same update as ``torch._fused_adam_``, whose
+    dispatch costs more than the arithmetic on a small model), or None where the
+    kernel does not apply. The buffers must keep their storage."""
+    bufs = (flat, grad, exp_avg, exp_avg_sq)
+    if any(b.device.type != "cpu" or b.dtype != flat.dtype or not b.is_contiguous() for b in bufs):
+        return None
+    if flat.dtype not in (torch.float32, torch.float64):
+        return None
+    lib = _load()
+    if lib is None:
+        return None
+    fn = lib.deeplasso_adam_f32 if flat.dtype == torch.float32 else lib.deeplasso_adam_f64
+    ptrs = tuple(b.data_ptr() for b in bufs)
+    n, lr, b1, b2, eps = flat.numel(), float(lr), float(betas[0]), float(betas[1]), float(eps)
+
+    def adam(t: int) -> None:
+        fn(*ptrs, n, lr, b1, b2, eps, float(t))
+
+    return adam

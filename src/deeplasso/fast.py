@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._native import native_prox
+from ._native import native_adam_bound, native_prox
 from .modules import LassoNet
 from .prox import _prox_columns
 
@@ -100,6 +100,7 @@ class FastAdamStep:
         self.exp_avg = torch.zeros_like(self.flat)
         self.exp_avg_sq = torch.zeros_like(self.flat)
         self.step_t = torch.zeros((), dtype=torch.float32, device=ref.device)
+        self.t = 0  # steps taken; step_t follows it where the torch kernel needs it
         grads = []
         off = 0
         for p in params:
@@ -133,6 +134,7 @@ class FastAdamStep:
         self.active: torch.Tensor | None = None
         self._act: dict = {}
         self.v_frozen = torch.zeros_like(self.W_in)
+        self._adam = native_adam_bound(self.flat, self.grad, self.exp_avg, self.exp_avg_sq, self.lr, betas, eps)
         self._thr_bw = torch.ops.aten.threshold_backward.default
         self._thr_bw_out = torch.ops.aten.threshold_backward.grad_input
 
@@ -216,19 +218,25 @@ class FastAdamStep:
 
     # the optimiser interface the trainer uses for snapshots
     def state_dict(self) -> dict:
-        return {"exp_avg": self.exp_avg.clone(), "exp_avg_sq": self.exp_avg_sq.clone(), "step": self.step_t.clone()}
+        return {"exp_avg": self.exp_avg.clone(), "exp_avg_sq": self.exp_avg_sq.clone(),
+                "step": torch.tensor(float(self.t), dtype=torch.float32)}
 
     def load_state_dict(self, state: dict) -> None:
         self.exp_avg.copy_(state["exp_avg"])
         self.exp_avg_sq.copy_(state["exp_avg_sq"])
-        self.step_t.copy_(state["step"])
+        self.t = int(state["step"])
+        self.step_t.fill_(float(self.t))
 
     @torch.no_grad()
     def step(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
         """One mini-batch step: the gradient of the mean loss, then Adam (the caller
         applies the prox). About fifteen kernels, all writing into preallocated buffers."""
         self._backward(xb, yb)
-        self.step_t.add_(1.0)
+        self.t += 1
+        if self._adam is not None:
+            self._adam(self.t)
+            return
+        self.step_t.fill_(float(self.t))
         torch._fused_adam_(
             [self.flat], [self.grad], [self.exp_avg], [self.exp_avg_sq], [], [self.step_t],
             lr=self.lr, beta1=self.betas[0], beta2=self.betas[1], weight_decay=0.0, eps=self.eps,

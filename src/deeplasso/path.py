@@ -432,7 +432,7 @@ class _Trainer:
         cols = torch.nonzero(cand).squeeze(1)
         out = torch.zeros_like(zero)
         if cols.numel():
-            t = float(opt.step_t)
+            t = float(opt.t)
             bc1 = 1.0 - opt.betas[0] ** t if t > 0 else 1.0
             bc2 = 1.0 - opt.betas[1] ** t if t > 0 else 1.0
             G = opt.input_gradient(self.X, self.y, cols)
