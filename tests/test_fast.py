@@ -64,3 +64,56 @@ def test_module_parameters_are_views_of_the_flat_buffer():
     sd = copy.deepcopy(model.state_dict())
     model.load_state_dict(sd)
     assert model.input_weight.data_ptr() == fast.flat.data_ptr()
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("H", [0, 1, 6, 40])
+def test_native_prox_matches_pytorch_prox(dtype, H):
+    from deeplasso._native import native_available
+
+    if not native_available():
+        pytest.skip("no C compiler: the PyTorch prox is used")
+    gen = torch.Generator().manual_seed(H)
+    K, d = 3, 240
+    W = torch.randn(K + H, d, generator=gen, dtype=dtype)
+    W[K:, :60] *= 0.01  # inactive constraint
+    W[:, 60:120] *= 1e-3  # dead for the larger thresholds
+    W[:, 5] = 0  # empty column
+    W[:K, 7] = 0  # theta zero, W0 not
+    W[K:, 130:140] = W[K:, 130:131]  # ties inside a column
+    tol = 1e-12 if dtype == torch.float64 else 2e-6
+    for lam in (0.0, 1e-3, 0.05, 0.8, 5.0, 100.0):
+        for M in (0.0, 1.0, 3.0, 10.0):
+            want, got = W.clone(), W.clone()
+            hier_prox_fused_(want, K, lam, M, native=False)
+            hier_prox_fused_(got, K, lam, M)
+            torch.testing.assert_close(got, want, rtol=0, atol=tol, msg=f"lam={lam} M={M}")
+            # a view with a row stride (the flat buffer's layout) works in place too
+            big = torch.zeros(K + H + 2, d, dtype=dtype)
+            big[1:-1] = W
+            hier_prox_fused_(big[1:-1], K, lam, M)
+            torch.testing.assert_close(big[1:-1], want, rtol=0, atol=tol)
+            assert not big[0].any() and not big[-1].any()
+
+
+def test_native_prox_propagates_non_finite_values():
+    from deeplasso._native import native_available
+
+    if not native_available():
+        pytest.skip("no C compiler")
+    W = torch.randn(5, 4)
+    W[3, 1] = float("nan")
+    W[0, 2] = float("inf")
+    hier_prox_fused_(W, 2, 0.1, 3.0)
+    assert torch.isnan(W[:, 1]).all() and torch.isnan(W[:, 2]).all()
+    assert torch.isfinite(W[:, [0, 3]]).all()
+
+
+def test_native_prox_can_be_switched_off(tmp_path):
+    import subprocess
+    import sys
+
+    code = "from deeplasso._native import native_available; print(native_available())"
+    env = {"DEEPLASSO_NATIVE": "0", "PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

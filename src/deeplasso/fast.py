@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._native import native_adam_bound, native_prox
 from .modules import LassoNet
 from .prox import _prox_columns
 
@@ -25,14 +26,18 @@ __all__ = ["FastAdamStep", "hier_prox_fused_"]
 
 
 @torch.no_grad()
-def hier_prox_fused_(weight: torch.Tensor, K: int, lam: float, M: float) -> None:
+def hier_prox_fused_(weight: torch.Tensor, K: int, lam: float, M: float, native: bool = True) -> None:
     """In-place hier-prox on a fused weight (rows ``[:K]`` theta, ``[K:]`` W0).
 
     Features whose constraint stays inactive after the shrink
     (``||W0_j||_inf <= M (||theta_j|| - lam)``) have the closed form
     ``theta_j *= 1 - lam / ||theta_j||`` with ``W0_j`` unchanged; only the others go
     through the sort-based solution. On CUDA the full solution runs (no host sync).
+    On CPU the C kernel of :mod:`deeplasso._native` does all of it in one call when it
+    could be built (``native=False`` forces the PyTorch version).
     """
+    if native and native_prox(weight, K, lam, M):
+        return
     v = weight[:K]
     u = weight[K:]
     hard = None
@@ -96,6 +101,7 @@ class FastAdamStep:
         self.exp_avg = torch.zeros_like(self.flat)
         self.exp_avg_sq = torch.zeros_like(self.flat)
         self.step_t = torch.zeros((), dtype=torch.float32, device=ref.device)
+        self.t = 0  # steps taken; step_t follows it where the torch kernel needs it
         grads = []
         off = 0
         for p in params:
@@ -116,65 +122,181 @@ class FastAdamStep:
         self.W_out = params[i] if body else None
         self.gW_out = grads[i] if body else None
         self.cw = None if class_weight is None else class_weight.to(device=ref.device, dtype=ref.dtype)
+        # transposed views, made once: every step reads the same storage
+        self.W_in_t = self.W_in.t()
+        self.hidden_t = [W.t() for W, _, _, _ in self.hidden]
+        self.W_out_t = self.W_out.t() if self.W_out is not None else None
+        self._bufs: dict[int, dict] = {}
         self._arange: dict[int, torch.Tensor] = {}
+        n_in = self.W_in.numel()
+        self.m_in = self.exp_avg[:n_in].view_as(self.W_in)
+        self.v_in = self.exp_avg_sq[:n_in].view_as(self.W_in)
+        # active set (see set_active): column indices, gathered weight and gradient buffers
+        self.active: torch.Tensor | None = None
+        self._act: dict = {}
+        self.v_frozen = torch.zeros_like(self.W_in)
+        self._adam = native_adam_bound(self.flat, self.grad, self.exp_avg, self.exp_avg_sq, self.lr, betas, eps)
+        self._thr_bw = torch.ops.aten.threshold_backward.default
+        self._thr_bw_out = torch.ops.aten.threshold_backward.grad_input
+
+    def _buffers(self, B: int, like: torch.Tensor) -> dict:
+        """Work buffers for batch size ``B`` (at most two sizes per epoch): every
+        intermediate of the step is written with ``out=``, nothing is allocated."""
+        bufs = self._bufs.get(B)
+        if bufs is None:
+            K = self.K
+            new = lambda *shape: torch.empty(*shape, dtype=like.dtype, device=like.device)  # noqa: E731
+            z = new(B, self.W_in.shape[0])
+            # dz = d loss / d z, [dout | dh0]: one matmul and one sum give the input
+            # layer's whole gradient; dout and dh0 are written into its two blocks
+            dz = new(B, self.W_in.shape[0])
+            bufs = {"z": z, "z_skip": z[:, :K], "z_h": z[:, K:], "sm": new(B, K), "dz": dz,
+                    "dout": dz[:, :K] if self.W_out is not None else dz, "dh0": dz[:, K:],
+                    "onehot": new(B, K)}
+            if self.task == "classification":
+                # row c of neg_eye is -e_c / B: d mean-CE / d out = softmax / B + neg_eye[y]
+                bufs["neg_eye"] = torch.eye(K, dtype=like.dtype, device=like.device).mul_(-1.0 / B)
+            if self.W_out is not None:
+                widths = [self.W_in.shape[0] - K] + [W.shape[0] for W, _, _, _ in self.hidden]
+                bufs["h"] = [new(B, w) for w in widths]
+                bufs["dh"] = [new(B, w) for w in widths]
+                bufs["out"] = new(B, K)
+            self._bufs[B] = bufs
+        return bufs
+
+    # ---- active set
+    @torch.no_grad()
+    def set_active(self, active: torch.Tensor | None) -> None:
+        """Train only the input-weight columns ``active`` (sorted feature indices;
+        ``None``: all). The others must be zero; they stay exactly zero: their gradient
+        is zero, their first moment is set to zero (so Adam does not move them) and
+        their second moment is kept aside (``v_frozen``), restored when they come
+        back. ``step`` then expects batches of the active columns only."""
+        d = self.W_in.shape[1]
+        old = torch.ones(d, dtype=torch.bool, device=self.flat.device)
+        if self.active is not None:
+            old.zero_()[self.active] = True
+        new = torch.ones_like(old)
+        if active is not None:
+            new.zero_()[active] = True
+        leaving = torch.nonzero(old & ~new).squeeze(1)
+        back = torch.nonzero(new & ~old).squeeze(1)
+        if leaving.numel():
+            self.v_frozen[:, leaving] = self.v_in[:, leaving]
+            self.m_in[:, leaving] = 0
+            self.gW_in[:, leaving] = 0
+        if back.numel():
+            self.v_in[:, back] = self.v_frozen[:, back]
+        if active is None or int(active.numel()) == d:
+            self.active, self._act = None, {}
+            return
+        rows = self.W_in.shape[0]
+        self.active = active
+        self._act = {"W": self.W_in.new_empty(rows, active.numel()), "g": self.W_in.new_empty(rows, active.numel())}
+
+    @torch.no_grad()
+    def input_gradient(self, X: torch.Tensor, y: torch.Tensor, cols: torch.Tensor,
+                       chunk: int = 4096) -> torch.Tensor:
+        """Gradient of the mean training loss over (X, y) with respect to the input
+        weight's columns ``cols``, at the current weights: (K + H0, len(cols)). Runs the
+        step's forward and backward over chunks of X; moves no weight (the gradient
+        buffer is scratch between steps)."""
+        n = X.shape[0]
+        G = self.W_in.new_zeros(self.W_in.shape[0], cols.numel())
+        act = self.active
+        for start in range(0, n, chunk):
+            xb, yb = X[start:start + chunk], y[start:start + chunk]
+            xa = xb if act is None else xb.index_select(1, act)
+            dz = self._input_dz(xa, yb)
+            G.addmm_(dz.t(), xb.index_select(1, cols), alpha=xb.shape[0] / n)
+        return G
+
+    def _input_dz(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """d mean-loss / d (first pre-activations z), (B, K + H0): the step's backward
+        without the update (it overwrites the gradient buffer, which is scratch)."""
+        self._backward(xb, yb)
+        return self._bufs[xb.shape[0]]["dz"]
 
     # the optimiser interface the trainer uses for snapshots
     def state_dict(self) -> dict:
-        return {"exp_avg": self.exp_avg.clone(), "exp_avg_sq": self.exp_avg_sq.clone(), "step": self.step_t.clone()}
+        return {"exp_avg": self.exp_avg.clone(), "exp_avg_sq": self.exp_avg_sq.clone(),
+                "step": torch.tensor(float(self.t), dtype=torch.float32)}
 
     def load_state_dict(self, state: dict) -> None:
         self.exp_avg.copy_(state["exp_avg"])
         self.exp_avg_sq.copy_(state["exp_avg_sq"])
-        self.step_t.copy_(state["step"])
+        self.t = int(state["step"])
+        self.step_t.fill_(float(self.t))
 
     @torch.no_grad()
     def step(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
         """One mini-batch step: the gradient of the mean loss, then Adam (the caller
-        applies the prox)."""
-        K = self.K
-        B = xb.shape[0]
-        z = torch.addmm(self.b_in, xb, self.W_in.t())
-        if self.W_out is not None:
-            hs = [z[:, K:].relu()]
-            for W, b, _, _ in self.hidden:
-                hs.append(torch.addmm(b, hs[-1], W.t()).relu_())
-            out = torch.addmm(z[:, :K], hs[-1], self.W_out.t())
-        else:
-            out = z
-        # d mean-loss / d out
-        if self.task == "classification":
-            dout = torch.softmax(out, dim=1)
-            ar = self._arange.get(B)
-            if ar is None:
-                ar = self._arange[B] = torch.arange(B, device=xb.device)
-            dout.index_put_((ar, yb), torch.tensor(-1.0, dtype=dout.dtype, device=dout.device), accumulate=True)
-            if self.cw is None:
-                dout.mul_(1.0 / B)
-            else:
-                w = self.cw[yb]
-                dout.mul_((w / w.sum()).unsqueeze(1))
-        else:
-            dout = (out - yb).mul_(2.0 / (B * K))
-        if self.W_out is not None:
-            torch.mm(dout.t(), hs[-1], out=self.gW_out)
-            dh = torch.mm(dout, self.W_out)
-            for j in range(len(self.hidden) - 1, -1, -1):
-                W, b, gW, gb = self.hidden[j]
-                dh = torch.ops.aten.threshold_backward(dh, hs[j + 1], 0.0)
-                torch.mm(dh.t(), hs[j], out=gW)
-                torch.sum(dh, dim=0, out=gb)
-                dh = torch.mm(dh, W)
-            dh0 = torch.ops.aten.threshold_backward(dh, hs[0], 0.0)
-            torch.mm(dout.t(), xb, out=self.gW_in[:K])
-            torch.mm(dh0.t(), xb, out=self.gW_in[K:])
-            torch.sum(dout, dim=0, out=self.gb_in[:K])
-            torch.sum(dh0, dim=0, out=self.gb_in[K:])
-        else:
-            torch.mm(dout.t(), xb, out=self.gW_in)
-            torch.sum(dout, dim=0, out=self.gb_in)
-        self.step_t.add_(1.0)
+        applies the prox). About fifteen kernels, all writing into preallocated buffers."""
+        self._backward(xb, yb)
+        self.t += 1
+        if self._adam is not None:
+            self._adam(self.t)
+            return
+        self.step_t.fill_(float(self.t))
         torch._fused_adam_(
             [self.flat], [self.grad], [self.exp_avg], [self.exp_avg_sq], [], [self.step_t],
             lr=self.lr, beta1=self.betas[0], beta2=self.betas[1], weight_decay=0.0, eps=self.eps,
             amsgrad=False, maximize=False,
         )
+
+    def _backward(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
+        """The gradient of the batch's mean loss into the flat gradient buffer."""
+        K = self.K
+        B = xb.shape[0]
+        bufs = self._buffers(B, xb)
+        act = self.active
+        if act is None:
+            z = torch.addmm(self.b_in, xb, self.W_in_t, out=bufs["z"])
+        else:  # xb holds the active columns only
+            Wa = torch.index_select(self.W_in, 1, act, out=self._act["W"])
+            z = torch.addmm(self.b_in, xb, Wa.t(), out=bufs["z"])
+        if self.W_out is not None:
+            hs = bufs["h"]
+            torch.clamp_min(bufs["z_h"], 0.0, out=hs[0])
+            for j, (W, b, _, _) in enumerate(self.hidden):
+                torch.addmm(b, hs[j], self.hidden_t[j], out=hs[j + 1]).clamp_min_(0.0)
+            out = torch.addmm(bufs["z_skip"], hs[-1], self.W_out_t, out=bufs["out"])
+        else:
+            out = z
+        # d mean-loss / d out
+        dout = bufs["dout"]
+        if self.task == "classification":
+            sm = torch.softmax(out, dim=1, out=bufs["sm"])
+            if self.cw is None:
+                onehot = torch.index_select(bufs["neg_eye"], 0, yb, out=bufs["onehot"])
+                torch.add(onehot, sm, alpha=1.0 / B, out=dout)
+            else:
+                sm.index_put_((self._ar(B, xb), yb), torch.tensor(-1.0, dtype=sm.dtype, device=sm.device),
+                              accumulate=True)
+                w = self.cw[yb]
+                torch.mul(sm, (w / w.sum()).unsqueeze(1), out=dout)
+        else:
+            torch.sub(out, yb, out=dout).mul_(2.0 / (B * K))
+        if self.W_out is not None:
+            hs, dhs = bufs["h"], bufs["dh"]
+            torch.mm(dout.t(), hs[-1], out=self.gW_out)
+            dh = torch.mm(dout, self.W_out, out=dhs[-1])
+            for j in range(len(self.hidden) - 1, -1, -1):
+                W, b, gW, gb = self.hidden[j]
+                dh = self._thr_bw(dh, hs[j + 1], 0.0)
+                torch.mm(dh.t(), hs[j], out=gW)
+                torch.sum(dh, dim=0, out=gb)
+                dh = torch.mm(dh, W, out=dhs[j])
+            self._thr_bw_out(dh, hs[0], 0.0, grad_input=bufs["dh0"])
+        gW = self.gW_in if act is None else self._act["g"]
+        dz = bufs["dz"]
+        torch.mm(dz.t(), xb, out=gW)
+        torch.sum(dz, dim=0, out=self.gb_in)
+        if act is not None:
+            self.gW_in.index_copy_(1, act, gW)
+
+    def _ar(self, B: int, like: torch.Tensor) -> torch.Tensor:
+        ar = self._arange.get(B)
+        if ar is None:
+            ar = self._arange[B] = torch.arange(B, device=like.device)
+        return ar

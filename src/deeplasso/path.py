@@ -33,6 +33,7 @@ from torch.nn import functional as F
 
 from .modules import LassoNet
 from ._io import atomic_write, json_default
+from ._native import native_prox_bound
 from .fast import FastAdamStep, hier_prox_fused_
 from .prox import FeatureGroups, hier_prox_grouped, make_groups
 
@@ -82,6 +83,7 @@ class PathConfig:
     class_weight: torch.Tensor | None = None
     store_weights: bool = False
     fast: bool = True
+    active_set: bool = True
     num_threads: int | None = None
     seed: int = 0
     verbose: int = 0
@@ -262,6 +264,10 @@ class _Trainer:
         self.groups: FeatureGroups | None = None
         if cfg.groups is not None and self.is_lassonet:
             self.groups = make_groups(cfg.groups, model.n_features).to(X.device)
+        # active set (fast step only): X restricted to the active columns, and the
+        # columns found zero at the previous screening
+        self.Xa: torch.Tensor | None = None
+        self._zero_prev: torch.Tensor | None = None
 
     # ---- pieces
     def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -300,6 +306,15 @@ class _Trainer:
             w[:K] = b
             w[K:] = u
 
+    def _prox_call(self, lam: float) -> Callable[[], None]:
+        """``self.prox(lam)`` as a no-argument callable, bound once per epoch: the C
+        kernel with its arguments ready where it applies (saves the per-step checks)."""
+        if self.is_lassonet and self.groups is None:
+            bound = native_prox_bound(self.model.input_weight.data, self.K, lam * self.lr, self.cfg.M)
+            if bound is not None:
+                return bound
+        return lambda: self.prox(lam)
+
     @torch.no_grad()
     def evaluate(self, X, y, chunk: int = 8192) -> tuple[float, float]:
         self.model.eval()
@@ -312,6 +327,8 @@ class _Trainer:
         """Mini-batches of one shuffled pass: one gather per epoch, then every batch is
         a contiguous view (per-batch gathers only when a copy of X would be too big)."""
         X, y = self.X, self.y
+        if self.Xa is not None:
+            X = self.Xa
         n = X.shape[0]
         bs = n if self.cfg.batch_size is None else min(int(self.cfg.batch_size), n)
         perm = torch.randperm(n, generator=self.gen).to(X.device)
@@ -328,9 +345,10 @@ class _Trainer:
         """One pass over the shuffled training data. Returns a scalar that is finite
         iff training is healthy (the mean loss, or the weights' sum on the fast path)."""
         if self.fast:
+            step, prox = self.opt.step, self._prox_call(lam)
             for xb, yb in self._batches():
-                self.opt.step(xb, yb)
-                self.prox(lam)
+                step(xb, yb)
+                prox()
             return self.opt.flat.sum()
         X = self.X
         total = torch.zeros((), dtype=X.dtype, device=X.device)
@@ -362,6 +380,8 @@ class _Trainer:
         Returns the epochs run and the best epoch's (objective, val loss, val score)."""
         cfg = self.cfg
         tol = cfg.tol if tol is None else tol
+        if lam > 0:
+            self.screen(lam)
         best = math.inf
         best_snap = None
         bad = 0
@@ -383,6 +403,61 @@ class _Trainer:
                     break
         self.restore(best_snap)
         return epochs, best_val
+
+    # the share of features that must be out before the step runs on the active columns
+    ACTIVE_MIN_OUT = 0.25
+    # a column stays out while its score is below this share of lambda
+    SCREEN_MARGIN = 0.5
+
+    @torch.no_grad()
+    def screen(self, lam: float) -> None:
+        """Choose the active set for the lambda step about to run (fast step only).
+
+        A feature leaves the first layer's matmuls when its column (theta_j and W0_j)
+        was exactly zero at the end of the last two lambda steps and the full-batch
+        gradient at zero cannot push it back in: with Adam the step of an entry is
+        about ``lr * g / sqrt(v)``, and the prox keeps the column at zero while
+        ``||g_theta / s|| + M ||g_W0 / s||_1 <= lambda`` (``s = sqrt(v_hat) + eps``, the
+        second moment kept from when it left). Excluded features are checked again
+        at every lambda step and come back (with their second moment) once their
+        score passes ``SCREEN_MARGIN * lambda``. Below ``ACTIVE_MIN_OUT`` of the
+        features out, everything stays in (the gathers would cost more than they
+        save).
+        """
+        if not (self.fast and self.cfg.active_set and self.is_lassonet and self.groups is None):
+            return
+        opt = self.opt
+        W = self.model.input_weight.detach()
+        d = W.shape[1]
+        zero = (W == 0).all(0)
+        excluded = torch.zeros_like(zero)
+        if opt.active is not None:
+            excluded.fill_(True)[opt.active] = False
+        cand = excluded | (zero & self._zero_prev) if self._zero_prev is not None else excluded
+        self._zero_prev = zero
+        cols = torch.nonzero(cand).squeeze(1)
+        out = torch.zeros_like(zero)
+        if cols.numel():
+            t = float(opt.t)
+            bc1 = 1.0 - opt.betas[0] ** t if t > 0 else 1.0
+            bc2 = 1.0 - opt.betas[1] ** t if t > 0 else 1.0
+            G = opt.input_gradient(self.X, self.y, cols)
+            v = torch.where(excluded[cols], opt.v_frozen[:, cols], opt.v_in[:, cols])
+            r = (G / bc1).div_((v / bc2).sqrt_().add_(opt.eps))
+            K = self.K
+            score = torch.linalg.vector_norm(r[:K], dim=0) + self.cfg.M * r[K:].abs().sum(0)
+            out[cols] = score <= self.SCREEN_MARGIN * lam
+        n_out = int(out.sum())
+        if n_out < self.ACTIVE_MIN_OUT * d:
+            if opt.active is not None:
+                opt.set_active(None)
+                self.Xa = None
+            return
+        active = torch.nonzero(~out).squeeze(1)
+        if opt.active is not None and torch.equal(active, opt.active):
+            return
+        opt.set_active(active)
+        self.Xa = self.X.index_select(1, active)
 
     def make_point(self, lam: float, epochs: int, val: tuple, seconds: float) -> PathPoint:
         tl, ts = self.evaluate(self.X, self.y)

@@ -1,0 +1,161 @@
+"""Per-step cost of a LassoNet training step (forward, backward, Adam, hier-prox):
+deeplasso vs the reference `lassonet` 0.0.21, at the digits and MNIST shapes.
+
+Batch 64, M = 10, lr = 1e-3, one thread (what `auto_threads` picks for digits; pass
+--threads 2 to compare). The weights come from real data (scikit-learn's digits;
+MNIST from --mnist-dir, else Gaussian inputs) after --warmup steps at a mid-path
+lambda, so the prox sees a realistic mix of inactive, clipped and dead columns. The
+contenders alternate in one process; medians of --repeats runs of --steps steps.
+
+Contenders:
+- deeplasso: `FastAdamStep.step` + the in-place hier-prox (C kernel when built);
+- deeplasso, PyTorch prox: the same step with the PyTorch prox (no C compiler);
+- deeplasso, active set: MNIST shape with only --active features left (the others
+  out of the first layer's matmuls, as mid/late in a path);
+- reference: its model, F.cross_entropy, backward, torch.optim.Adam, its prox.
+
+    python benchmarks/step_overhead.py [--repeats 7] [--steps 300] [--threads 1] [--clock cpu]
+"""
+
+import argparse
+import copy
+import gzip
+import os
+import statistics
+import time
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+K, B, M, LR = 10, 64, 10.0, 1e-3
+
+
+def digits_data():
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    return StandardScaler().fit_transform(X).astype(np.float32), y.astype(np.int64)
+
+
+def mnist_data(directory, n=6000):
+    path = os.path.join(directory or "", "train-images-idx3-ubyte.gz")
+    if directory and os.path.exists(path):
+        def idx(p):
+            with gzip.open(p) as f:
+                b = f.read()
+            nd = b[3]
+            dims = [int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
+            return np.frombuffer(b, np.uint8, offset=4 + 4 * nd).reshape(dims)
+        X = idx(path)[:n].reshape(n, -1).astype(np.float32) / 255
+        y = idx(os.path.join(directory, "train-labels-idx1-ubyte.gz"))[:n].astype(np.int64)
+        return (X - 0.1307) / 0.3081, y, "MNIST"
+    g = np.random.default_rng(0)
+    return g.standard_normal((n, 784)).astype(np.float32), g.integers(0, K, n), "Gaussian"
+
+
+def contenders(X, y, H, lam, warmup, active=None):
+    from lassonet.model import LassoNet as RefNet
+
+    from deeplasso.fast import FastAdamStep, hier_prox_fused_
+    from deeplasso.modules import LassoNet
+
+    X, y = torch.from_numpy(X), torch.from_numpy(y)
+    n, d = X.shape
+    batches = [(X[i:i + B].contiguous(), y[i:i + B]) for i in range(0, n - B + 1, B)]
+    t = LR * lam
+    torch.manual_seed(0)
+    model = LassoNet(d, K, (H,))
+    model_t = copy.deepcopy(model)
+    fast = FastAdamStep(model, "classification", LR)
+    fast_t = FastAdamStep(model_t, "classification", LR)
+    ref = RefNet(d, H, K)
+    ref_opt = torch.optim.Adam(ref.parameters(), lr=LR)
+
+    def ref_step(xb, yb):
+        loss = F.cross_entropy(ref(xb), yb)
+        ref_opt.zero_grad()
+        loss.backward()
+        ref_opt.step()
+        ref.prox(lambda_=t, M=M)
+
+    def ours(xb, yb):
+        fast.step(xb, yb)
+        hier_prox_fused_(model.input_weight.data, K, t, M)
+
+    def ours_torch(xb, yb):
+        fast_t.step(xb, yb)
+        hier_prox_fused_(model_t.input_weight.data, K, t, M, native=False)
+
+    for i in range(warmup):  # from a trained-in state, not the random initialisation
+        xb, yb = batches[i % len(batches)]
+        ours(xb, yb)
+        ours_torch(xb, yb)
+        ref_step(xb, yb)
+    cases = {"deeplasso": (ours, batches), "deeplasso, PyTorch prox": (ours_torch, batches)}
+    if active is not None:
+        model_a = copy.deepcopy(model)
+        fast_a = FastAdamStep(model_a, "classification", LR)
+        keep = torch.linalg.vector_norm(model_a.theta.detach(), dim=0).argsort(descending=True)[:active]
+        keep = keep.sort().values
+        with torch.no_grad():
+            out = torch.ones(d, dtype=torch.bool)
+            out[keep] = False
+            model_a.input_weight[:, out] = 0
+        fast_a.set_active(keep)
+        batches_a = [(xb[:, keep].contiguous(), yb) for xb, yb in batches]
+
+        def ours_active(xb, yb):
+            fast_a.step(xb, yb)
+            hier_prox_fused_(model_a.input_weight.data, K, t, M)
+
+        cases[f"deeplasso, active set ({active} of {d})"] = (ours_active, batches_a)
+    cases["reference"] = (ref_step, batches)
+    return cases
+
+
+def bench(cases, repeats, steps, clock=time.perf_counter):
+    times = {name: [] for name in cases}
+    for _ in range(repeats):
+        for name, (fn, batches) in cases.items():
+            s = clock()
+            for i in range(steps):
+                fn(*batches[i % len(batches)])
+            times[name].append((clock() - s) / steps)
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--warmup", type=int, default=500)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="cpu: this process's CPU time (with one thread: the time it actually ran), "
+                         "for a machine shared with other jobs")
+    ap.add_argument("--active", type=int, default=50, help="features left in the MNIST active-set case")
+    ap.add_argument("--mnist-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist"))
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    from deeplasso._native import native_available
+
+    print(f"torch {torch.__version__}, {args.threads} thread(s), C kernels: {native_available()}, {args.clock} clock; "
+          f"medians of {args.repeats} alternating runs of {args.steps} steps, after {args.warmup} warm-up steps\n")
+    Xd, yd = digits_data()
+    Xm, ym, mname = mnist_data(args.mnist_dir)
+    # mid-path lambdas: digits paths run at about 66-363, MNIST's scale is 10 * 100
+    for label, X, y, H, lam, active in [("digits 64-32-10", Xd, yd, 32, 150.0, None),
+                                        (f"{mname} 784-100-10", Xm, ym, 100, 300.0, args.active)]:
+        clock = time.perf_counter if args.clock == "wall" else time.process_time
+        res = bench(contenders(X, y, H, lam, args.warmup, active), args.repeats, args.steps, clock)
+        ref = res["reference"]
+        print(f"{label}, batch {B}, lambda {lam:g}")
+        for name, t in res.items():
+            print(f"  {name:40s} {t * 1e3:8.3f} ms   reference/this = {ref / t:6.1f}x")
+        print()
+
+
+if __name__ == "__main__":
+    main()
