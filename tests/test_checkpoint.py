@@ -101,3 +101,52 @@ def test_estimator_resumes_to_the_same_model(data, tmp_path):
     assert all(p.state is None for p in with_ckpt.path_)
     resumed = LassoNetClassifier(**QUICK, random_state=0).fit(X, y, checkpoint=ckpt)
     np.testing.assert_array_equal(resumed.predict_proba(X), ref.predict_proba(X))
+
+
+def test_resume_is_exact_while_the_active_set_is_engaged(tmp_path):
+    """Crash at a point where features are out of the first layer's matmuls: the
+    resumed path screens, trains and ends exactly as the uninterrupted one."""
+    from deeplasso.fast import FastAdamStep
+
+    g = np.random.default_rng(0)
+    X = g.standard_normal((360, 40)).astype(np.float32)
+    w = np.zeros((40, 3))
+    w[:5] = g.standard_normal((5, 3)) * 2
+    y = (X @ w + 0.5 * np.sin(X[:, :5]).sum(1, keepdims=True)).argmax(1)
+    t = torch.as_tensor
+
+    def inputs():
+        torch.manual_seed(0)
+        cfg = PathConfig(batch_size=32, path_multiplier=1.1, patience=3, max_epochs=20, seed=0, store_weights=True)
+        return LassoNet(40, 3, (8,)), t(X[:280]), t(y[:280]), t(X[280:]), t(y[280:]), cfg
+
+    points_done = [0]
+    engaged_at = []  # points finished when the active set was first engaged
+    orig = FastAdamStep.set_active
+
+    def spy(self, active):
+        if active is not None:
+            engaged_at.append(points_done[0])
+        return orig(self, active)
+
+    def count(i, point, model):
+        points_done[0] = i + 1
+
+    FastAdamStep.set_active = spy
+    try:
+        full = fit_path(*inputs(), callback=count)
+        assert engaged_at, "the active set was never used"
+        crash_at = engaged_at[0] + 2  # two lambda steps trained on the active columns
+        assert crash_at < len(full) - 1, "the active set engaged too late for this test"
+        ckpt = tmp_path / "ckpt.pt"
+
+        def die(i, point, model):
+            if i == crash_at:
+                raise Crash
+
+        with pytest.raises(Crash):
+            fit_path(*inputs(), callback=die, checkpoint=ckpt)
+        resumed = fit_path(*inputs(), checkpoint=ckpt)
+    finally:
+        FastAdamStep.set_active = orig
+    _same(full, resumed)

@@ -570,7 +570,13 @@ def _save_checkpoint(file, fingerprint: dict, path: "Path", trainer: "_Trainer",
         "model": {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()},
         "opt": trainer.opt.state_dict(),
         "gen": trainer.gen.get_state(),
+        # the active set's state, so that a resumed path screens exactly as the
+        # uninterrupted one would
+        "zero_prev": trainer._zero_prev,
     }
+    if isinstance(trainer.opt, FastAdamStep):
+        blob["active"] = trainer.opt.active
+        blob["v_frozen"] = trainer.opt.v_frozen
     atomic_write(file, lambda f: torch.save(blob, f))
 
 
@@ -599,6 +605,13 @@ def _load_checkpoint(file, fingerprint: dict, trainer: "_Trainer") -> tuple["Pat
         opt = {k: v.to(dev) for k, v in opt.items()}
     trainer.opt.load_state_dict(opt)
     trainer.gen.set_state(blob["gen"])
+    zp = blob.get("zero_prev")
+    trainer._zero_prev = None if zp is None else zp.to(dev)
+    if isinstance(trainer.opt, FastAdamStep) and blob.get("active") is not None:
+        active = blob["active"].to(dev)
+        trainer.opt.set_active(active)
+        trainer.opt.v_frozen.copy_(blob["v_frozen"])  # set_active saw the decayed moments
+        trainer.Xa = trainer.X.index_select(1, active)
     path = Path.load(io.BytesIO(blob["path"].numpy().tobytes()))
     return path, int(header["next_step"]), float(header["next_lambda"])
 
