@@ -291,6 +291,12 @@ def output_files(results: dict) -> list[str]:
             f"{results.get('metric', 'accuracy')}.png"]
 
 
+def saved_importances(results: dict) -> np.ndarray:
+    """The feature importances of a saved ``results.json`` as floats; a null entry
+    reads as ``inf`` (a feature that never left)."""
+    return np.array([np.inf if v is None else v for v in results["feature_importances"]], dtype=float)
+
+
 def draw_figures(run_dir) -> list[str]:
     """Draw the run's figures from its saved ``results.json`` alone (never from a live
     model): ``importance.png`` (importance map for images, bars for other features) and
@@ -303,7 +309,7 @@ def draw_figures(run_dir) -> list[str]:
     run_dir = FsPath(run_dir)
     res = json.loads((run_dir / "results.json").read_text())
     metric = res.get("metric", "accuracy")
-    imp = np.array([np.inf if v is None else v for v in res["feature_importances"]], dtype=float)
+    imp = saved_importances(res)
     if res.get("image_shape"):
         files = [plots.importance_map(imp, tuple(res["image_shape"]), run_dir / "importance.png")]
     else:

@@ -34,7 +34,7 @@ from pathlib import Path as FsPath
 import numpy as np
 
 from .._io import json_default, write_json
-from .fit import FitSettings, RunExistsError, _prepare, best_on_validation, run_fit
+from .fit import FitSettings, RunExistsError, _prepare, best_on_validation, run_fit, saved_importances
 from .report import _write, fmt, md_table
 
 __all__ = ["Budget", "BUDGETS", "STUDIES", "reproduce", "write_reproduce_report", "PAPER"]
@@ -424,8 +424,7 @@ def _maps_section(run_dir, budget, plots, fig_dir) -> list[str]:
         r = _read(src)
         if r is None or plots is None:
             continue
-        imp = np.array([np.inf if v is None else v for v in r["feature_importances"]], dtype=float)
-        f = plots.importance_map(imp, tuple(r["image_shape"]), fig_dir / name, title=label)
+        f = plots.importance_map(saved_importances(r), tuple(r["image_shape"]), fig_dir / name, title=label)
         lines += [f"![Figure 4, {label}]({FsPath(f).relative_to(run_dir)})", ""]
         drawn += 1
     if not drawn:
