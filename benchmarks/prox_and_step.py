@@ -120,15 +120,12 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} thread(s), medians of {args.repeats} alternating runs\n")
-    for H, d in [(256, 784), (1024, 3072)]:
-        res = bench(prox_cases(H, d), args.repeats)
-        ref = res[f"reference prox {H}x{d}"]
-        for name, t in res.items():
-            print(f"{name:40s} {t * 1e3:9.3f} ms   reference/this = {ref / t:6.1f}x")
-        print()
-    for d, H in [(64, 32), (784, 100)]:
-        res = bench(step_cases(d, H), args.repeats)
-        ref = res[f"reference step {d}-{H}-10"]
+    # each table's cases are built just before it runs
+    tables = [(prox_cases, (H, d), f"reference prox {H}x{d}") for H, d in [(256, 784), (1024, 3072)]]
+    tables += [(step_cases, (d, H), f"reference step {d}-{H}-10") for d, H in [(64, 32), (784, 100)]]
+    for make, shape, ref_name in tables:
+        res = bench(make(*shape), args.repeats)
+        ref = res[ref_name]
         for name, t in res.items():
             print(f"{name:40s} {t * 1e3:9.3f} ms   reference/this = {ref / t:6.1f}x")
         print()

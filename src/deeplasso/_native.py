@@ -235,17 +235,10 @@ def native_prox(weight: torch.Tensor, K: int, lam: float, M: float) -> bool:
     """In-place hier-prox of a fused CPU weight (rows ``[:K]`` theta, ``[K:]`` W0) with
     the C kernel. Returns False (and does nothing) where the kernel does not apply:
     not built, not CPU, not float32/float64, or columns not contiguous in memory."""
-    if weight.device.type != "cpu" or weight.dtype not in (torch.float32, torch.float64) or weight.ndim != 2:
+    prox = native_prox_bound(weight, K, lam, M)
+    if prox is None:
         return False
-    if weight.shape[1] > 1 and weight.stride(1) != 1:
-        return False
-    lib = _load()
-    if lib is None:
-        return False
-    rows, d = weight.shape
-    fn = lib.deeplasso_prox_f32 if weight.dtype == torch.float32 else lib.deeplasso_prox_f64
-    if fn(weight.data_ptr(), K, rows - K, d, weight.stride(0), float(lam), float(M)):
-        raise MemoryError("hier-prox kernel: out of memory")
+    prox()
     return True
 
 
