@@ -9,6 +9,9 @@ contenders alternate in one process; medians of --repeats runs of --steps steps.
 
 Contenders:
 - deeplasso: `FastAdamStep.step` + the in-place hier-prox (C kernel when built);
+- deeplasso, C epoch: the same step, Adam and prox for a whole shuffled pass in one C
+  call (`FastAdamStep.native_epoch`, what the path runs on CPU); its time per step
+  includes gathering each batch's rows;
 - deeplasso, PyTorch prox: the same step with the PyTorch prox (no C compiler);
 - deeplasso, active set: MNIST shape with only --active features left (the others
   out of the first layer's matmuls, as mid/late in a path);
@@ -93,7 +96,18 @@ def contenders(X, y, H, lam, warmup, active=None):
         ours(xb, yb)
         ours_torch(xb, yb)
         ref_step(xb, yb)
-    cases = {"deeplasso": (ours, batches), "deeplasso, PyTorch prox": (ours_torch, batches)}
+    model_e = copy.deepcopy(model)
+    fast_e = FastAdamStep(model_e, "classification", LR)
+    n_steps = len(batches)
+    Xe, ye = X[:n_steps * B].contiguous(), y[:n_steps * B].contiguous()
+    perms = [torch.randperm(n_steps * B, generator=torch.Generator().manual_seed(i)) for i in range(8)]
+
+    def ours_epoch(perm):
+        if not fast_e.native_epoch(Xe, ye, perm, B, t, M):
+            raise SystemExit("the C epoch kernel is not available here")
+
+    cases = {"deeplasso": (ours, batches), "deeplasso, C epoch": (ours_epoch, [(p,) for p in perms], n_steps),
+             "deeplasso, PyTorch prox": (ours_torch, batches)}
     if active is not None:
         model_a = copy.deepcopy(model)
         fast_a = FastAdamStep(model_a, "classification", LR)
@@ -118,11 +132,13 @@ def contenders(X, y, H, lam, warmup, active=None):
 def bench(cases, repeats, steps, clock=time.perf_counter):
     times = {name: [] for name in cases}
     for _ in range(repeats):
-        for name, (fn, batches) in cases.items():
+        for name, (fn, batches, *per_call) in cases.items():
+            per_call = per_call[0] if per_call else 1  # steps one call makes
+            calls = max(1, round(steps / per_call))
             s = clock()
-            for i in range(steps):
+            for i in range(calls):
                 fn(*batches[i % len(batches)])
-            times[name].append((clock() - s) / steps)
+            times[name].append((clock() - s) / (calls * per_call))
     return {name: statistics.median(v) for name, v in times.items()}
 
 

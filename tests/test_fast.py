@@ -117,3 +117,91 @@ def test_native_prox_can_be_switched_off(tmp_path):
     env = {"DEEPLASSO_NATIVE": "0", "PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _native_epoch_or_skip():
+    from deeplasso._native import native_epoch_function
+
+    if native_epoch_function(torch.float64) is None:
+        pytest.skip("no C compiler or no BLAS gemm symbol here: the path runs the Python loop")
+
+
+@pytest.mark.parametrize("hidden", [(), (8,), (7, 5, 4)])
+@pytest.mark.parametrize("task,weighted,active", [("classification", False, False), ("classification", True, False),
+                                                  ("classification", False, True), ("regression", False, False),
+                                                  ("regression", False, True)])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_native_epoch_matches_python_steps(hidden, task, weighted, active, dtype):
+    """One C call per epoch = the Python loop of step + prox over the same batches
+    (last batch short), with and without an active set."""
+    _native_epoch_or_skip()
+    torch.manual_seed(0)
+    n, d, K, bs, lam, M = 70, 12, 3, 16, 0.3, 2.0
+    py_model = LassoNet(d, K, hidden).to(dtype)
+    c_model = copy.deepcopy(py_model)
+    X = torch.randn(n, d, dtype=dtype)
+    y = torch.randint(0, K, (n,)) if task == "classification" else torch.randn(n, K, dtype=dtype)
+    cw = torch.tensor([0.5, 2.0, 1.0], dtype=dtype) if weighted else None
+    py, c = FastAdamStep(py_model, task, 1e-2, cw), FastAdamStep(c_model, task, 1e-2, cw)
+    Xa = X
+    if active:
+        cols = torch.arange(0, d, 3)
+        with torch.no_grad():
+            for m in (py_model, c_model):
+                keep = torch.zeros(d, dtype=torch.bool)
+                keep[cols] = True
+                m.input_weight[:, ~keep] = 0
+        py.set_active(cols)
+        c.set_active(cols)
+        Xa = X[:, cols].contiguous()
+    for _ in range(3):
+        perm = torch.randperm(n)
+        for s in range(0, n, bs):
+            idx = perm[s:s + bs]
+            py.step(Xa[idx], y[idx])
+            hier_prox_fused_(py_model.input_weight.data, K, 1e-2 * lam, M)
+        assert c.native_epoch(Xa, y, perm, bs, 1e-2 * lam, M)
+    assert c.t == py.t == 3 * 5
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == torch.float64 else dict(rtol=1e-4, atol=1e-6)
+    for p, q in zip(py_model.parameters(), c_model.parameters()):
+        torch.testing.assert_close(q.detach(), p.detach(), **tol)
+    if active:  # columns out of the active set stay exactly zero
+        out = torch.ones(d, dtype=torch.bool)
+        out[cols] = False
+        assert (c_model.input_weight[:, out] == 0).all()
+
+
+def test_native_epoch_rejects_wrong_columns():
+    _native_epoch_or_skip()
+    model = LassoNet(6, 2, (4,)).double()
+    fast = FastAdamStep(model, "classification", 1e-2)
+    fast.set_active(torch.tensor([0, 2, 4]))
+    with pytest.raises(ValueError, match="3"):
+        fast.native_epoch(torch.randn(8, 6, dtype=torch.float64), torch.zeros(8, dtype=torch.int64),
+                          torch.arange(8), 4, 0.0, 1.0)
+
+
+def test_path_runs_its_epochs_in_c(monkeypatch):
+    """The trainer takes the C epoch where it applies, and the Python loop with it off."""
+    _native_epoch_or_skip()
+    from deeplasso.path import PathConfig, fit_path
+
+    calls = []
+    real = FastAdamStep.native_epoch
+
+    def counting(self, *a, **k):
+        ok = real(self, *a, **k)
+        calls.append(ok)
+        return ok
+
+    monkeypatch.setattr(FastAdamStep, "native_epoch", counting)
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(120, 6, generator=g)
+    y = (X[:, 0] > 0).long()
+    cfg = PathConfig(lambda_start=1.0, path_multiplier=2.0, max_epochs=3, patience=1, n_features_stop=3)
+    fit_path(LassoNet(6, 2, (4,)), X[:90], y[:90], X[90:], y[90:], cfg)
+    assert calls and all(calls)
+    calls.clear()
+    monkeypatch.setenv("DEEPLASSO_NATIVE_EPOCH", "0")
+    fit_path(LassoNet(6, 2, (4,)), X[:90], y[:90], X[90:], y[90:], cfg)
+    assert calls and not any(calls)

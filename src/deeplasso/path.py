@@ -323,15 +323,20 @@ class _Trainer:
         out = torch.cat(outs) if len(outs) > 1 else outs[0]
         return float(self.loss(out, y)), float(self.score(out, y))
 
-    def _batches(self):
-        """Mini-batches of one shuffled pass: one gather per epoch, then every batch is
-        a contiguous view (per-batch gathers only when a copy of X would be too big)."""
-        X, y = self.X, self.y
-        if self.Xa is not None:
-            X = self.Xa
+    def _shuffle(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+        """The epoch's training rows (the active columns only, if set), labels, order
+        and batch size."""
+        X = self.X if self.Xa is None else self.Xa
         n = X.shape[0]
         bs = n if self.cfg.batch_size is None else min(int(self.cfg.batch_size), n)
         perm = torch.randperm(n, generator=self.gen).to(X.device)
+        return X, self.y, perm, bs
+
+    @staticmethod
+    def _batches(X, y, perm, bs):
+        """Mini-batches of one shuffled pass: one gather per epoch, then every batch is
+        a contiguous view (per-batch gathers only when a copy of X would be too big)."""
+        n = X.shape[0]
         if X.numel() * X.element_size() <= _SHUFFLE_COPY_BYTES:
             Xp, yp = X.index_select(0, perm), y.index_select(0, perm)
             for start in range(0, n, bs):
@@ -344,16 +349,19 @@ class _Trainer:
     def epoch(self, lam: float) -> torch.Tensor:
         """One pass over the shuffled training data. Returns a scalar that is finite
         iff training is healthy (the mean loss, or the weights' sum on the fast path)."""
+        X, y, perm, bs = self._shuffle()
         if self.fast:
+            # the whole pass in one C call where it applies (same batches, same update)
+            if self.groups is None and self.opt.native_epoch(X, y, perm, bs, lam * self.lr, self.cfg.M):
+                return self.opt.flat.sum()
             step, prox = self.opt.step, self._prox_call(lam)
-            for xb, yb in self._batches():
+            for xb, yb in self._batches(X, y, perm, bs):
                 step(xb, yb)
                 prox()
             return self.opt.flat.sum()
-        X = self.X
         total = torch.zeros((), dtype=X.dtype, device=X.device)
         model, opt = self.model, self.opt
-        for xb, yb in self._batches():
+        for xb, yb in self._batches(X, y, perm, bs):
             loss = self.loss(model(xb), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
