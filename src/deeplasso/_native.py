@@ -65,10 +65,12 @@ static void NAME##_sift(T *a, int64_t s, int64_t n) {  /* max-heap sift-down */ 
 }                                                                                           \
 int NAME(T *w, int64_t K, int64_t H, int64_t d, int64_t ld, T lam, T M) {                     \
     const T M2 = M * M;                                                                     \
-    T *buf = (T *)malloc(sizeof(T) * (5 * d + H + 1));                                      \
+    enum { JB = 32 };                                                                       \
+    T *buf = (T *)malloc(sizeof(T) * (5 * d + H + JB * H + 1));                             \
     if (!buf) return 1;                                                                     \
     T *vn = buf, *amax = buf + d, *l1 = buf + 2 * d, *cap = buf + 3 * d, *cnt = buf + 4 * d;\
-    T *a = buf + 5 * d;                                                                     \
+    T *a = buf + 5 * d, *blk = a + H;                                                       \
+    int64_t blk_start = -1;                                                                 \
     for (int64_t j = 0; j < d; ++j) { vn[j] = 0; amax[j] = 0; l1[j] = 0; cnt[j] = 0; }      \
     /* column statistics in row-major passes (contiguous, vectorisable) */                  \
     for (int64_t k = 0; k < K; ++k) {                                                       \
@@ -107,10 +109,50 @@ int NAME(T *w, int64_t K, int64_t H, int64_t d, int64_t ld, T lam, T M) {       
         /* come after the others in the order: leave them out of the heap.            */  \
         T r1 = (shrunk + M * l1[j]) / (1 + cnt[j] * M2), lo = M * r1;                       \
         if (!(lo >= 0)) lo = 0;                                                             \
+        /* the column's |u|, from a transposed copy of its block of JB columns (made */    \
+        /* once per block, from contiguous row segments: strided reads down a column */    \
+        /* of a wide weight touch a new page per entry and were 3x slower)            */    \
+        const int64_t b0 = j - j % JB;                                                      \
+        if (b0 != blk_start) {                                                              \
+            const int64_t bw = d - b0 < JB ? d - b0 : JB;                                   \
+            for (int64_t i = 0; i < H; ++i) {                                               \
+                const T *row = w + (K + i) * ld + b0;                                       \
+                for (int64_t c2 = 0; c2 < bw; ++c2) blk[c2 * H + i] = FABS(row[c2]);        \
+            }                                                                               \
+            blk_start = b0;                                                                 \
+        }                                                                                   \
+        const T *col = blk + (j - b0) * H;                                                  \
         int64_t n = 0;                                                                      \
         for (int64_t i = 0; i < H; ++i) {                                                   \
-            T x = FABS(w[(K + i) * ld + j]);                                                \
+            T x = col[i];                                                                   \
             if (x > lo) a[n++] = x;                                                         \
+        }                                                                                   \
+        /* Newton on F(r) = r - shrunk - M sum_i (a_i - M r)_+ (concave, increasing, */     \
+        /* piecewise linear) from r1 < r*: each pass keeps the entries above M r,     */     \
+        /* which are the clipped ones at the next iterate; the set only shrinks, and */     \
+        /* once it stays the same the iterate is the root. Contiguous passes over a  */     \
+        /* few dozen entries: 5x faster than the heap on columns with many small     */     \
+        /* entries; the heap stays for the rare column that needs more passes.       */     \
+        T rn = r1 > 0 ? r1 : 0;                                                             \
+        int64_t mprev = -1, done = 0;                                                       \
+        for (int it = 0; it < 4; ++it) {                                                   \
+            const T thr = M * rn;                                                           \
+            T Sn = 0;                                                                       \
+            int64_t k = 0;                                                                  \
+            for (int64_t i = 0; i < n; ++i) {                                               \
+                T x = a[i];                                                                 \
+                if (x > thr) { a[k++] = x; Sn += x; }                                       \
+            }                                                                               \
+            n = k;                                                                          \
+            T num = shrunk + M * Sn;                                                        \
+            T r2 = (num > 0 ? num : 0) / (1 + (T)k * M2);                                   \
+            if (k == mprev || k == 0) { rn = r2; done = 1; break; }                         \
+            mprev = k; rn = r2;                                                             \
+        }                                                                                   \
+        if (done) {                                                                         \
+            vn[j] = rn / v;                                                                 \
+            cap[j] = M * rn;                                                                \
+            continue;                                                                       \
         }                                                                                   \
         for (int64_t s = n / 2 - 1; s >= 0; --s) NAME##_sift(a, s, n);                      \
         T S = 0, Sm = 0, c = M * shrunk;                                                    \
