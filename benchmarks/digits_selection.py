@@ -6,7 +6,7 @@ same standardised 80/20 split of scikit-learn's digits; then a plain (32,) MLP i
 retrained on each method's top-k features (k = 32, 16, 8, 4) with the same seeds.
 Prints wall times, their ratio, and the retrained test accuracies side by side.
 
-    python benchmarks/digits_selection.py [--seeds 3] [--patience 10] [--no-reference]
+    python benchmarks/digits_selection.py [--seeds 3] [--patience 10] [--threads 1] [--no-reference]
 """
 
 import argparse
@@ -61,8 +61,11 @@ def main():
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--lambda-start", default="auto", help="deeplasso's lambda_start ('auto' or a number)")
     ap.add_argument("--no-reference", action="store_true")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads for both (1: robust when the machine is shared; OpenMP threads "
+                         "competing with another process slow small steps by large, unequal factors)")
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     Xtr, Xva, Xte, ytr, yva, yte = data()
     rows = {"deeplasso": {k: [] for k in KS}, "reference": {k: [] for k in KS}, "random": {k: [] for k in KS}}
     times = {"deeplasso": [], "reference": []}

@@ -176,14 +176,18 @@ def test_path_save_load_round_trip(fitted_regressor, tmp_path):
     assert loaded.meta["M"] == fitted_regressor.M
 
 
-def test_importance_is_time_in_model_along_lambda():
+def test_importance_is_lambda_of_first_exit():
     from deeplasso.path import feature_importances_from
 
     lambdas = np.array([0.0, 1.0, 2.0, 4.0, 8.0])
-    sel = np.array([[1, 1, 1, 1], [1, 1, 0, 1], [1, 0, 1, 1], [0, 0, 0, 1], [0, 0, 0, 1]], dtype=bool)
+    sel = np.array([[1, 1, 1, 1, 1], [1, 1, 0, 1, 0], [1, 0, 1, 1, 1], [0, 0, 0, 1, 1], [0, 0, 0, 1, 1]],
+                   dtype=bool)
     imp = feature_importances_from(lambdas, sel)
-    # feature 0 left at 4, feature 1 at 2; feature 2 left at 1, came back on [2, 4): 1 + 2 = 3
-    np.testing.assert_array_equal(imp, [4.0, 2.0, 3.0, np.inf])
+    # feature 0 left at 4, feature 1 at 2; feature 2 left at 1 (its return does not count);
+    # features 3 and 4 are in the final model: inf, even though 4 was out at lambda 1
+    np.testing.assert_array_equal(imp, [4.0, 2.0, 1.0, np.inf, np.inf])
+    assert (feature_importances_from(lambdas[:1], sel[:1]) == np.inf).all()
+    np.testing.assert_array_equal(feature_importances_from(lambdas[:1], ~sel[:1]), np.zeros(5))
 
 
 class NaNAfter:

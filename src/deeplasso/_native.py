@@ -1,4 +1,6 @@
-"""A small C kernel for the in-place hier-prox on CPU, built on first use.
+"""Small C kernels for CPU, built on first use: the in-place hier-prox, Adam, and a
+whole training epoch of the LassoNet MLP (gather, forward, backward through PyTorch's
+own BLAS gemm, Adam, prox per mini-batch; see ``FastAdamStep.native_epoch``).
 
 Why: on small models the prox is a few dozen tiny tensor operations per training
 step (norms, masks, a sort of the hard columns, index copies), and each costs a few
