@@ -123,7 +123,7 @@ class FastAdamStep:
             i += 2
         self.W_out = params[i] if body else None
         self.gW_out = grads[i] if body else None
-        self.cw = None if class_weight is None else class_weight.to(device=ref.device, dtype=ref.dtype)
+        self.cw = None if class_weight is None else class_weight.to(device=ref.device, dtype=ref.dtype).contiguous()
         # transposed views, made once: every step reads the same storage
         self.W_in_t = self.W_in.t()
         self.hidden_t = [W.t() for W, _, _, _ in self.hidden]
@@ -343,8 +343,6 @@ class FastAdamStep:
         if found is None:
             return None
         fn, gemm = found
-        if self.cw is not None and not self.cw.is_contiguous():
-            self.cw = self.cw.contiguous()
         P = ctypes.c_void_p
         ptrs = lambda ts: (P * max(len(ts), 1))(*[t.data_ptr() for t in ts])  # noqa: E731
         widths = [self.W_in.shape[0] - self.K] + [W.shape[0] for W, _, _, _ in self.hidden]
