@@ -113,7 +113,7 @@ int NAME(T *w, int64_t K, int64_t H, int64_t d, int64_t ld, T lam, T M) {       
         if (!(lo >= 0)) lo = 0;                                                             \
         /* the column's |u|, from a transposed copy of its block of JB columns (made */    \
         /* once per block, from contiguous row segments: strided reads down a column */    \
-        /* of a wide weight touch a new page per entry and were 3x slower)            */    \
+        /* of a wide weight touch a new page per entry; 1.15x on 80 x 3072, all hard) */    \
         const int64_t b0 = j - j % JB;                                                      \
         if (b0 != blk_start) {                                                              \
             const int64_t bw = d - b0 < JB ? d - b0 : JB;                                   \
@@ -135,8 +135,9 @@ int NAME(T *w, int64_t K, int64_t H, int64_t d, int64_t ld, T lam, T M) {       
         /* once it stays the same the iterate is the root. Contiguous passes over a  */     \
         /* few dozen entries: 5x faster than the heap on columns with many small     */     \
         /* entries; the heap stays for the rare column that needs more passes.       */     \
+        /* r1 came from all cnt[j] nonzero entries: if the pass keeps them all, done */     \
         T rn = r1 > 0 ? r1 : 0;                                                             \
-        int64_t mprev = -1, done = 0;                                                       \
+        int64_t mprev = (int64_t)cnt[j], done = 0;                                          \
         for (int it = 0; it < 4; ++it) {                                                   \
             const T thr = M * rn;                                                           \
             T Sn = 0;                                                                       \
