@@ -27,8 +27,8 @@ paired difference to the reference with its standard error.
     python benchmarks/ranking_variants.py --score-sets "26,42,10,30;26,42,34,21" --seeds 10
 
 scores fixed feature sets instead, and ``--compare-prox`` compares the two packages'
-hier-prox on random columns. The middle two variants change the engine through monkeypatches local to this script; they
-are experiments, not options of the package.
+hier-prox on random columns. The middle two variants change the engine through
+monkeypatches local to this script; they are experiments, not options of the package.
 """
 
 import argparse
