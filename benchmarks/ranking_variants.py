@@ -44,7 +44,7 @@ from digits_selection import KS, data, reference
 
 import deeplasso.path as P
 from deeplasso import LassoNetClassifier
-from deeplasso.fast import FastAdamStep
+from deeplasso.fast import FastAdamStep, hier_prox_fused_
 from deeplasso.selection import retrain_score
 
 REFERENCE_AUTO_START = 1.6384  # lassonet's auto lambda_start after its dense fit on this split (seeds 0 and 1)
@@ -93,7 +93,8 @@ def _sgd_path_fit(sel, X, y, Xv, yv):
 
 
 def _hier_prox_columns(v, u, lam, M):
-    """Hier-prox with a lam and an M per column: v (K, G), u (H, G), lam and M (G,)."""
+    """Hier-prox with a lam and an M per column: v (K, G), u (H, G), lam and M (G,).
+    (``deeplasso.prox._prox_columns`` takes scalars; a per-column M cannot be scaled away.)"""
     vn = torch.linalg.vector_norm(v, dim=0)
     a = torch.sort(u.abs(), dim=0, descending=True).values
     H = a.shape[0]
@@ -115,10 +116,8 @@ def _precond_prox(tr, lam):
     if not tr.is_lassonet:
         return
     opt, W, K, M = tr.opt, tr.model.input_weight, tr.K, tr.cfg.M
-    d = W.shape[1]
-    if lam == 0:
-        b, w = _hier_prox_columns(W[:K], W[K:], torch.zeros(d, dtype=W.dtype), torch.full((d,), M, dtype=W.dtype))
-        W[:K], W[K:] = b, w
+    if lam == 0:  # the projection: no metric involved
+        hier_prox_fused_(W, K, 0.0, M)
         return
     vh = opt.v_in / (1 - opt.betas[1] ** max(opt.t, 1))
     s_th = vh[:K].mean(0).sqrt() + opt.eps
@@ -155,9 +154,14 @@ def run(variant, split, seed):
     rec = {"variant": variant, "seed": seed, "seconds": seconds, "points": n_points,
            "ranking": [int(j) for j in ranking], "top10_exit_lambda": top}
     for part, (Xs, ys) in (("val", (Xva, yva)), ("test", (Xte, yte))):
-        rec[part] = [retrain_score(Xtr, ytr, Xva, yva, Xs, ys, np.asarray(ranking[:k]), hidden_dims=(32,), seed=seed)
-                     for k in KS]
+        rec[part] = [_retrained(split, Xs, ys, np.asarray(ranking[:k]), seed) for k in KS]
     return rec
+
+
+def _retrained(split, Xs, ys, cols, seed):
+    """Accuracy on (Xs, ys) of a plain (32,) MLP trained on the columns `cols`."""
+    Xtr, Xva, _, ytr, yva, _ = split
+    return retrain_score(Xtr, ytr, Xva, yva, Xs, ys, cols, hidden_dims=(32,), seed=seed)
 
 
 def compare_prox(trials=300, K=10, H=32, G=64):
@@ -184,11 +188,11 @@ def summary(records):
     for r in records:
         by.setdefault(r["variant"], {})[r["seed"]] = r
     print(f"\nretrained (32,) MLP accuracy on the top k = {KS}, mean over seeds")
+    ref = by.get("reference", {})
     for v, rs in by.items():
         for part in ("val", "test"):
             m = np.mean([r[part] for r in rs.values()], axis=0)
             line = f"{v:>13s} {part:>4s} n={len(rs):2d} " + " ".join(f"{x:.3f}" for x in m)
-            ref = by.get("reference", {})
             common = sorted(set(rs) & set(ref))
             if v != "reference" and len(common) > 1:
                 d = np.array([np.subtract(rs[s][part], ref[s][part]) for s in common])
@@ -217,11 +221,12 @@ def main():
         compare_prox()
         return
     if args.score_sets:
-        Xtr, Xva, Xte, ytr, yva, yte = data()
+        split = data()
+        _, Xva, Xte, _, yva, yte = split
         for spec in args.score_sets.split(";"):
             cols = np.array([int(c) for c in spec.split(",")])
-            val = [retrain_score(Xtr, ytr, Xva, yva, Xva, yva, cols, hidden_dims=(32,), seed=s) for s in range(args.seeds)]
-            test = [retrain_score(Xtr, ytr, Xva, yva, Xte, yte, cols, hidden_dims=(32,), seed=s) for s in range(args.seeds)]
+            val = [_retrained(split, Xva, yva, cols, s) for s in range(args.seeds)]
+            test = [_retrained(split, Xte, yte, cols, s) for s in range(args.seeds)]
             print(f"features {spec}: val {np.mean(val):.3f}, test {np.mean(test):.3f} (mean of {args.seeds} retrainings)")
         return
     records = []
