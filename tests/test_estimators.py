@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -160,6 +161,67 @@ def test_n_features_to_select_stops_the_path(planted_classification):
     assert clf.path_[-1].n_selected <= 6 < clf.path_[-2].n_selected
     assert clf.get_support().sum() == 6
     assert clf.path_[clf.best_index_].n_selected <= 6
+
+
+@pytest.mark.parametrize("extra", [{}, {"optimizer": "adam"}, {"groups": [[3, 4], [5, 6]]}],
+                         ids=["fast-step", "torch-optimizer", "groups"])
+def test_refit_trains_only_the_support_and_beats_the_shrunk_path_model(planted_classification, extra):
+    """``refit=True`` leaves the path and the selection alone, keeps every other feature at
+    exactly zero and the hierarchy in force, and, far along the path, predicts much better
+    than the penalised point. Runs on the fast step (the support as active set), on a
+    torch optimiser and with groups (both: the held-out columns zeroed after every step)."""
+    X, y = planted_classification
+    kw = dict(QUICK, n_features_to_select=3, random_state=0, **extra)
+    if "optimizer" in extra:  # a callable bypasses the fast step
+        kw["optimizer"] = lambda params, lr: torch.optim.Adam(params, lr=lr)
+    plain = LassoNetClassifier(**kw).fit(X, y)
+    refitted = LassoNetClassifier(**kw, refit=True).fit(X, y)
+    assert plain.refit_epochs_ == 0 and refitted.refit_epochs_ >= 1
+    np.testing.assert_array_equal(refitted.support_, plain.support_)
+    np.testing.assert_array_equal(refitted.feature_importances_, plain.feature_importances_)
+    assert refitted.best_index_ == plain.best_index_
+    W = refitted.module_.input_weight.detach().numpy()
+    assert not W[:, ~refitted.support_].any()
+    K = refitted.module_.n_outputs
+    # the hierarchy still holds on the refit model
+    assert np.all(np.abs(W[K:]).max(0) <= 10.0 * np.linalg.norm(W[:K], axis=0) * (1 + 1e-5) + 1e-7)
+    # shrunk by lambda, the path model is unsure even where it is right
+    loss_plain = log_loss(y, plain.predict_proba(X))
+    loss_refitted = log_loss(y, refitted.predict_proba(X))
+    assert loss_refitted < 0.75 * loss_plain
+    assert refitted.score(X, y) >= plain.score(X, y)
+
+
+def test_refit_is_deterministic_and_checked(planted_classification):
+    X, y = planted_classification
+    kw = dict(QUICK, n_features_to_select=4, refit=True, random_state=3)
+    a = LassoNetClassifier(**kw).fit(X, y)
+    b = LassoNetClassifier(**kw).fit(X, y)
+    for pa, pb in zip(a.module_.parameters(), b.module_.parameters()):
+        assert torch.equal(pa, pb)
+    with pytest.raises(ValueError, match="refit"):
+        LassoNetClassifier(**dict(kw, refit="yes")).fit(X, y)
+
+
+def test_refit_function_relaxes_a_path_point(planted_classification):
+    """``deeplasso.refit`` on a path point's weights (a relaxed LassoNet): the held-out
+    columns stay zero, the validation loss falls well below the penalised point's, and a
+    support of the wrong shape is refused."""
+    from deeplasso import PathConfig, refit
+
+    X, y = planted_classification
+    clf = LassoNetClassifier(**QUICK, n_features_to_select=3, store_path_weights=True, random_state=0).fit(X, y)
+    point = clf.path_model(clf.best_index_).float()
+    tX, ty = torch.as_tensor(X), torch.as_tensor(y)
+    with torch.no_grad():
+        before = float(torch.nn.functional.cross_entropy(point(tX), ty))
+    cfg = PathConfig(batch_size=64, lr=3e-3, max_epochs=30, patience=5)
+    epochs, val_loss, val_score = refit(point, tX, ty, tX, ty, cfg, clf.support_)
+    assert 1 <= epochs <= 30
+    assert not point.input_weight.detach()[:, ~clf.support_].any()
+    assert val_loss < 0.6 * before and val_score > 0.9
+    with pytest.raises(ValueError, match="one flag per feature"):
+        refit(point, tX, ty, tX, ty, cfg, np.ones(3, dtype=bool))
 
 
 def test_path_save_load_round_trip(fitted_regressor, tmp_path):

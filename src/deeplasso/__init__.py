@@ -7,7 +7,7 @@ really needs, and the order in which it lets them go.
 
 from .estimators import LassoNetClassifier, LassoNetRegressor
 from .modules import LassoNet, PlainMLP, cnn_body, mlp_body
-from .path import CheckpointMismatchError, NonFiniteLossError, Path, PathConfig, PathPoint, fit_path
+from .path import CheckpointMismatchError, NonFiniteLossError, Path, PathConfig, PathPoint, fit_path, refit
 from .prox import FeatureGroups, hier_prox, hier_prox_grouped, make_groups
 
 __version__ = "0.1.0"
@@ -23,6 +23,7 @@ __all__ = [
     "PathPoint",
     "PathConfig",
     "fit_path",
+    "refit",
     "NonFiniteLossError",
     "CheckpointMismatchError",
     "hier_prox",

@@ -46,6 +46,7 @@ __all__ = [
     "NonFiniteLossError",
     "CheckpointMismatchError",
     "fit_path",
+    "refit",
     "feature_importances_from",
 ]
 
@@ -269,6 +270,8 @@ class _Trainer:
         # columns found zero at the previous screening
         self.Xa: torch.Tensor | None = None
         self._zero_prev: torch.Tensor | None = None
+        # features held at exactly zero whatever their gradient (a refit on a support)
+        self.held_out: torch.Tensor | None = None
 
     # ---- pieces
     def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -306,11 +309,13 @@ class _Trainer:
             b, u = hier_prox_grouped(w[:K], w[K:], t, self.cfg.M, self.groups)
             w[:K] = b
             w[K:] = u
+        if self.held_out is not None:
+            w[:, self.held_out] = 0
 
     def _prox_call(self, lam: float) -> Callable[[], None]:
         """``self.prox(lam)`` as a no-argument callable, bound once per epoch: the C
         kernel with its arguments ready where it applies (saves the per-step checks)."""
-        if self.is_lassonet and self.groups is None:
+        if self.is_lassonet and self.groups is None and self.held_out is None:
             bound = native_prox_bound(self.model.input_weight.data, self.K, lam * self.lr, self.cfg.M)
             if bound is not None:
                 return bound
@@ -550,6 +555,53 @@ def fit_path(
         threads = auto_threads(X, model.n_outputs + model.n_hidden0, config.batch_size)
     with torch_threads(threads):
         return _fit_path(model, X, y, X_val, y_val, config, callback, checkpoint)
+
+
+def refit(
+    model: LassoNet,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    X_val: torch.Tensor,
+    y_val: torch.Tensor,
+    config: PathConfig,
+    support,
+) -> tuple[int, float, float]:
+    """Train ``model`` without penalty on the features in ``support`` only.
+
+    A point far along the path is a penalised model: its features' weights are held down
+    by lambda, and it predicts much worse than a network trained on the same features.
+    This trains ``model`` in place, from whatever weights it holds (a fresh
+    initialisation, as the estimators' ``refit=True`` uses, or a path point's weights:
+    a relaxed LassoNet), with every column outside ``support`` (a boolean mask over the
+    features) set to and held at exactly zero, at lambda = 0 (the hier-prox then only
+    keeps ``||W0_j||_inf <= M |theta_j|``): a fresh optimiser, the config's batch size,
+    ``max_epochs`` and ``patience``, ending on the epoch of lowest validation loss.
+    Returns the epochs run and that epoch's validation loss and score.
+    """
+    if not isinstance(model, LassoNet):
+        raise TypeError(f"refit needs a LassoNet module, got {type(model).__name__}.")
+    keep = torch.as_tensor(np.asarray(support, dtype=bool), device=X.device)
+    if keep.shape != (model.n_features,):
+        raise ValueError(f"support has shape {tuple(keep.shape)}; expected one flag per feature, ({model.n_features},).")
+    threads = config.num_threads
+    if threads is None:
+        threads = auto_threads(X, model.n_outputs + model.n_hidden0, config.batch_size)
+    with torch.no_grad():
+        model.input_weight[:, ~keep] = 0
+    with torch_threads(threads):
+        # its own stream: the refit's batches do not depend on how long the path ran
+        gen = torch.Generator().manual_seed(int(config.seed) + 1)
+        trainer = _Trainer(model, X, y, X_val, y_val, config, gen)
+        if not bool(keep.all()):
+            if trainer.fast and trainer.groups is None:
+                idx = torch.nonzero(keep).squeeze(1)
+                trainer.opt.set_active(idx)  # the held-out columns never enter the matmuls
+                trainer.Xa = X.index_select(1, idx)
+            else:
+                trainer.held_out = ~keep
+        # as for the dense model, any improvement counts: a plateau early on does not stop it
+        epochs, (_, vl, vs) = trainer.train_lambda(0.0, config.max_epochs, tol=0.0)
+    return epochs, vl, vs
 
 
 class CheckpointMismatchError(ValueError):
