@@ -65,7 +65,7 @@ import torch
 from torch import nn
 
 import deeplasso
-from deeplasso import LassoNet, PathConfig, fit_path
+from deeplasso import LassoNet, PathConfig, fit_path, refit
 from deeplasso.data import load, paper_split, preprocess_split, subsample_per_class
 from deeplasso.selection import random_features, retrain_score
 
@@ -379,7 +379,7 @@ def part_epoch(args, case, data, rec, summary):
 # --------------------------------------------------------------------------- path part
 
 
-def path_ours(args, hidden, data, seed, Xte, yte, rec=lambda **kw: None):
+def path_ours(args, hidden, data, seed, Xte, yte, rec=lambda **kw: None, ks=()):
     Xtr, ytr, Xva, yva = data
     d, K = Xtr.shape[1], int(ytr.max()) + 1
     torch.manual_seed(seed)
@@ -412,8 +412,22 @@ def path_ours(args, hidden, data, seed, Xte, yte, rec=lambda **kw: None):
     except Stop:
         ranking, lam0, full = None, pts[1]["lam"], False
     dt = time.perf_counter() - t - cb_time[0]
+    # what LassoNetClassifier(n_features_to_select=k, refit=True) predicts with: the
+    # LassoNet from its initial weights, trained without penalty on the top k features
+    # (not timed in dt)
+    refits = {}
+    for k in ks if ranking is not None else ():
+        t = time.perf_counter()
+        torch.manual_seed(seed)
+        m = LassoNet(d, K, hidden)
+        support = np.zeros(d, dtype=bool)
+        support[ranking[:k]] = True
+        epochs, _, _ = refit(m, Xtr, ytr, Xva, yva, cfg, support)
+        refits[k] = accuracy(m, Xte, yte)
+        rec(part="refit", package="deeplasso", seed=seed, k=k, test_acc=refits[k], epochs=epochs,
+            seconds=time.perf_counter() - t)
     return dict(seconds=dt, points=pts, ranking=ranking, lambda_start=lam0, full=full,
-                epochs=sum(q["epochs"] for q in pts))
+                epochs=sum(q["epochs"] for q in pts), refit=refits)
 
 
 def path_ref(args, hidden, data, seed, Xte, yte, lam0, n_steps, rec=lambda **kw: None):
@@ -470,9 +484,10 @@ def part_path(args, case, data, rec, summary):
         f"{'full path' if not n_ref else f'CUT at its first {n_ref} lambda steps (incl. none of the dense model)'}, "
         f"lambda_start {'= deeplasso auto' if args.ref_lambda_start == 'same' else 'its own auto'}")
     runs = {"deeplasso": [], "reference": []}
+    ks = args.ks or case["ks"]
     for r in range(args.path_repeats):
         seed = args.first_seed + r
-        o = path_ours(args, hidden, (Xtr, ytr, Xva, yva), seed, Xte, yte, rec)
+        o = path_ours(args, hidden, (Xtr, ytr, Xva, yva), seed, Xte, yte, rec, ks=ks if r == 0 else ())
         runs["deeplasso"].append(o)
         rec(part="path", package="deeplasso", repeat=r, seed=seed, **{k: v for k, v in o.items() if k != "ranking"})
         say(f"  seed {seed} deeplasso: {o['seconds']:.1f} s, {len(o['points'])} points, {o['epochs']} epochs, "
@@ -487,7 +502,6 @@ def part_path(args, case, data, rec, summary):
             f"ends with {q['points'][-1]['k']} features{'' if q['full'] else ' (CUT)'}")
     summary["path"] = runs
     # retraining on the first seed's rankings
-    ks = args.ks or case["ks"]
     retrain = {}
     if not args.no_retrain:
         d = Xtr.shape[1]
@@ -574,14 +588,17 @@ def report(args, case, summary):
                         f"deeplasso {t_prefix:.1f} s, reference {t_prefix_ref:.1f} s -> {t_prefix_ref / t_prefix:.1f}x")
         ks = summary.get("ks", [])
         say(f"\ntest accuracy at k features, seed {args.first_seed} "
-            "(on the path: first point with <= k features; retrained: plain MLP, same widths)")
-        say(f"{'k':>6s}{'path ours':>12s}{'path ref':>12s}{'retr ours':>12s}{'retr ref':>12s}{'retr random':>13s}")
+            "(on the path: first point with <= k features; refit: the LassoNet trained without penalty on the "
+            "top k, as refit=True; retrained: plain MLP, same widths)")
+        say(f"{'k':>6s}{'path ours':>12s}{'path ref':>12s}{'refit ours':>12s}{'retr ours':>12s}{'retr ref':>12s}"
+            f"{'retr random':>13s}")
         rt = summary.get("retrain", {})
         fmt = lambda v: f"{v:12.4f}" if v is not None else f"{'n/a':>12s}"
         for k in ks:
             a, _ = acc_at_k(ours[0]["points"], k)
             b, _ = acc_at_k(ref[0]["points"], k) if ref else (None, None)
-            say(f"{k:6d}{fmt(a)}{fmt(b)}{fmt(rt.get(('deeplasso', k)))}{fmt(rt.get(('reference', k)))}"
+            say(f"{k:6d}{fmt(a)}{fmt(b)}{fmt(ours[0].get('refit', {}).get(k))}{fmt(rt.get(('deeplasso', k)))}"
+                f"{fmt(rt.get(('reference', k)))}"
                 f"{fmt(rt.get(('random', k)))} ")
         say("(n/a: the path was cut before it reached k features, or retraining was skipped)")
 
