@@ -14,6 +14,10 @@ digits_selection.py (batch 64, hidden (32,), M = 10, multiplier 1.02, patience 1
   root of the mean bias-corrected second moment of the feature's theta and W0 entries),
   so that the path's fixed points are those of ``loss + lambda ||theta||`` rather than of
   an Adam-normalised problem;
+- ``adam-rowv`` and ``adam-layerv``: Adam whose second moment for the input layer (theta
+  and W0) is shared across the features, per row or over the whole layer, so that a
+  feature's step follows its gradient's size relative to the others' (as with SGD) while
+  the rest of the network keeps Adam; ``lambda_start`` 1, below where the first leave;
 - ``reference``: `lassonet` 0.0.21 with its defaults for the path.
 
 A plain (32,) MLP is retrained on each ranking's top k features (k = 32, 16, 8, 4) and
@@ -27,8 +31,9 @@ paired difference to the reference with its standard error.
     python benchmarks/ranking_variants.py --score-sets "26,42,10,30;26,42,34,21" --seeds 10
 
 scores fixed feature sets instead, and ``--compare-prox`` compares the two packages'
-hier-prox on random columns. The middle two variants change the engine through
-monkeypatches local to this script; they are experiments, not options of the package.
+hier-prox on random columns. The variants between the first and the last change the
+engine through a custom optimiser or monkeypatches local to this script; they are
+experiments, not options of the package.
 """
 
 import argparse
@@ -39,7 +44,6 @@ import time
 
 import numpy as np
 import torch
-
 from digits_selection import KS, data, reference
 
 import deeplasso.path as P
@@ -135,6 +139,48 @@ def _precond_fit(sel, X, y, Xv, yv):
         sel.fit(X, y, X_val=Xv, y_val=yv)
 
 
+class _RowSharedAdam(torch.optim.Optimizer):
+    """Adam, except that the input layer's (theta and W0 stacked) second moment is shared
+    along each row, across the features: a feature's step is then proportional to its
+    gradient relative to the other features', as with SGD, instead of about lr for every
+    feature whose gradient keeps its sign."""
+
+    def __init__(self, params, lr, input_shape, betas=(0.9, 0.999), eps=1e-8, shared="row"):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+        self.input_shape, self.shared = tuple(input_shape), shared
+
+    @torch.no_grad()
+    def step(self):
+        for grp in self.param_groups:
+            b1, b2 = grp["betas"]
+            for p in grp["params"]:
+                if p.grad is None:
+                    continue
+                st = self.state[p]
+                if not st:
+                    st["t"] = 0
+                    st["m"] = torch.zeros_like(p)
+                    st["v"] = None
+                st["t"] += 1
+                g = p.grad
+                st["m"].mul_(b1).add_(g, alpha=1 - b1)
+                g2 = g * g
+                if tuple(p.shape) == self.input_shape:
+                    g2 = g2.mean(1, keepdim=True) if self.shared == "row" else g2.mean().expand(p.shape[0], 1)
+                st["v"] = (1 - b2) * g2 if st["v"] is None else st["v"].mul_(b2).add_(g2, alpha=1 - b2)
+                mh = st["m"] / (1 - b1 ** st["t"])
+                vh = st["v"] / (1 - b2 ** st["t"])
+                p.add_(-grp["lr"] * mh / (vh.sqrt() + grp["eps"]))
+
+
+def _shared_v_fit(sel, X, y, Xv, yv, shared):
+    K = len(np.unique(y))
+    shape = (K + sel.hidden_dims[0], X.shape[1])
+    sel.set_params(optimizer=lambda params, lr: _RowSharedAdam(params, lr, shape, shared=shared),
+                   lambda_start=1.0)
+    sel.fit(X, y, X_val=Xv, y_val=yv)
+
+
 def run(variant, split, seed):
     Xtr, Xva, Xte, ytr, yva, yte = split
     t = time.perf_counter()
@@ -146,7 +192,9 @@ def run(variant, split, seed):
                                  random_state=seed, verbose=0)
         {"deeplasso": lambda *a: sel.fit(a[0], a[1], X_val=a[2], y_val=a[3]),
          "sgd-path": lambda *a: _sgd_path_fit(sel, *a),
-         "adam-precond": lambda *a: _precond_fit(sel, *a)}[variant](Xtr, ytr, Xva, yva)
+         "adam-precond": lambda *a: _precond_fit(sel, *a),
+         "adam-rowv": lambda *a: _shared_v_fit(sel, *a, shared="row"),
+         "adam-layerv": lambda *a: _shared_v_fit(sel, *a, shared="layer")}[variant](Xtr, ytr, Xva, yva)
         ranking, n_points = sel.ranking_, len(sel.path_)
         imp = sel.feature_importances_
         top = [[int(j), float(imp[j])] for j in ranking[:10]]
