@@ -6,6 +6,9 @@ digits_selection.py (batch 64, hidden (32,), M = 10, multiplier 1.02, patience 1
 
 - ``deeplasso``: the default path (Adam throughout, as the paper; each lambda step ends
   on its best epoch);
+- ``deeplasso-sgd``: ``path_optimizer="sgd"``: the dense model with Adam, then SGD with
+  momentum 0.9 in the C epoch, each lambda step ending on its last epoch, the ``"auto"``
+  start on SGD's scale;
 - ``sgd-path``: deeplasso's engine set up as the reference is: Adam for the dense model,
   then one SGD (lr 1e-3, momentum 0.9) for the whole path, each lambda step ending on its
   last epoch, ``lambda_start`` the reference's auto value on this split (1.64);
@@ -193,6 +196,7 @@ def run(variant, split, seed):
         {"deeplasso": lambda *a: sel.fit(a[0], a[1], X_val=a[2], y_val=a[3]),
          "sgd-path": lambda *a: _sgd_path_fit(sel, *a),
          "adam-precond": lambda *a: _precond_fit(sel, *a),
+         "deeplasso-sgd": lambda *a: sel.set_params(path_optimizer="sgd").fit(a[0], a[1], X_val=a[2], y_val=a[3]),
          "adam-rowv": lambda *a: _shared_v_fit(sel, *a, shared="row"),
          "adam-layerv": lambda *a: _shared_v_fit(sel, *a, shared="layer")}[variant](Xtr, ytr, Xva, yva)
         ranking, n_points = sel.ranking_, len(sel.path_)

@@ -23,11 +23,11 @@ class Crash(RuntimeError):
     pass
 
 
-def _engine_inputs(data, fast=True):
+def _engine_inputs(data, fast=True, path_optimizer="same"):
     X, y = data
     t = torch.as_tensor
     cfg = PathConfig(lr=3e-3, max_epochs=10, patience=3, path_multiplier=1.5, batch_size=32, seed=3,
-                     store_weights=True, fast=fast)
+                     store_weights=True, fast=fast, path_optimizer=path_optimizer)
     torch.manual_seed(0)
     model = LassoNet(10, 2, (8,))
     return model, t(X[:200]), t(y[:200]), t(X[200:]), t(y[200:]), cfg
@@ -45,8 +45,9 @@ def _same(p, q):
 
 @pytest.mark.parametrize("fast", [True, False])
 @pytest.mark.parametrize("crash_at", [0, 3])
-def test_resume_after_crash_is_bit_for_bit(data, tmp_path, fast, crash_at):
-    full = fit_path(*_engine_inputs(data, fast))
+@pytest.mark.parametrize("path_optimizer", ["same", "sgd"])
+def test_resume_after_crash_is_bit_for_bit(data, tmp_path, fast, crash_at, path_optimizer):
+    full = fit_path(*_engine_inputs(data, fast, path_optimizer))
     ckpt = tmp_path / "ckpt.pt"
 
     def die(i, point, model):
@@ -54,10 +55,11 @@ def test_resume_after_crash_is_bit_for_bit(data, tmp_path, fast, crash_at):
             raise Crash
 
     with pytest.raises(Crash):
-        fit_path(*_engine_inputs(data, fast), callback=die, checkpoint=ckpt)
+        fit_path(*_engine_inputs(data, fast, path_optimizer), callback=die, checkpoint=ckpt)
     assert ckpt.exists() == (crash_at > 0)  # the dense point's checkpoint comes after lambda_start
     seen = []
-    resumed = fit_path(*_engine_inputs(data, fast), checkpoint=ckpt, callback=lambda i, p, m: seen.append(i))
+    resumed = fit_path(*_engine_inputs(data, fast, path_optimizer), checkpoint=ckpt,
+                       callback=lambda i, p, m: seen.append(i))
     _same(full, resumed)
     assert resumed.meta["lambda_start_used"] == full.meta["lambda_start_used"]
     # finished steps are not redone

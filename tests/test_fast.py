@@ -13,7 +13,8 @@ from deeplasso.prox import hier_prox
 
 @pytest.mark.parametrize("hidden", [(), (8,), (8, 6)])
 @pytest.mark.parametrize("task,weighted", [("classification", False), ("classification", True), ("regression", False)])
-def test_fast_step_matches_autograd(hidden, task, weighted):
+@pytest.mark.parametrize("sgd", [False, True], ids=["adam", "sgd-momentum"])
+def test_fast_step_matches_autograd(hidden, task, weighted, sgd):
     torch.manual_seed(0)
     K = 3 if task == "classification" else 2
     ref = LassoNet(7, K, hidden).double()
@@ -21,8 +22,12 @@ def test_fast_step_matches_autograd(hidden, task, weighted):
     X = torch.randn(50, 7, dtype=torch.float64)
     y = torch.randint(0, K, (50,)) if task == "classification" else torch.randn(50, K, dtype=torch.float64)
     cw = torch.tensor([0.5, 2.0, 1.0], dtype=torch.float64) if weighted else None
-    opt = torch.optim.Adam(ref.parameters(), lr=1e-2)
     fast = FastAdamStep(fast_model, task, 1e-2, cw)
+    if sgd:
+        opt = torch.optim.SGD(ref.parameters(), lr=1e-2, momentum=0.9)
+        fast.use_sgd(0.9)
+    else:
+        opt = torch.optim.Adam(ref.parameters(), lr=1e-2)
     lam, M = 0.5, 2.0
     for step in range(12):
         xb, yb = X[step * 4:step * 4 + 16], y[step * 4:step * 4 + 16]
@@ -131,9 +136,10 @@ def _native_epoch_or_skip():
                                                   ("classification", False, True), ("regression", False, False),
                                                   ("regression", False, True)])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_native_epoch_matches_python_steps(hidden, task, weighted, active, dtype):
+@pytest.mark.parametrize("sgd", [False, True], ids=["adam", "sgd-momentum"])
+def test_native_epoch_matches_python_steps(hidden, task, weighted, active, dtype, sgd):
     """One C call per epoch = the Python loop of step + prox over the same batches
-    (last batch short), with and without an active set."""
+    (last batch short), with and without an active set, with Adam or SGD."""
     _native_epoch_or_skip()
     torch.manual_seed(0)
     n, d, K, bs, lam, M = 70, 12, 3, 16, 0.3, 2.0
@@ -143,6 +149,9 @@ def test_native_epoch_matches_python_steps(hidden, task, weighted, active, dtype
     y = torch.randint(0, K, (n,)) if task == "classification" else torch.randn(n, K, dtype=dtype)
     cw = torch.tensor([0.5, 2.0, 1.0], dtype=dtype) if weighted else None
     py, c = FastAdamStep(py_model, task, 1e-2, cw), FastAdamStep(c_model, task, 1e-2, cw)
+    if sgd:
+        py.use_sgd(0.9)
+        c.use_sgd(0.9)
     Xa = X
     if active:
         cols = torch.arange(0, d, 3)

@@ -213,10 +213,26 @@ void NAME(T *p, const T *g, T *m, T *v, int64_t n, double lr, double b1, double 
 DEFINE_ADAM(deeplasso_adam_f32, float, sqrtf)
 DEFINE_ADAM(deeplasso_adam_f64, double, sqrt)
 
+/* SGD with momentum mu (no dampening, no Nesterov), as torch.optim.SGD: buf = mu buf + g */
+/* (buf starts at zero, so the first step is buf = g, as torch's); p -= lr buf.           */
+#define DEFINE_SGDM(NAME, T)                                                                \
+static void NAME(T *p, const T *g, T *buf, int64_t n, double lr, double mu) {               \
+    const T l = (T)lr, m = (T)mu;                                                           \
+    for (int64_t i = 0; i < n; ++i) {                                                       \
+        T bi = m * buf[i] + g[i];                                                           \
+        buf[i] = bi;                                                                        \
+        p[i] -= l * bi;                                                                     \
+    }                                                                                       \
+}
+
+DEFINE_SGDM(deeplasso_sgdm_f32, float)
+DEFINE_SGDM(deeplasso_sgdm_f64, double)
+
 /* One epoch of LassoNet MLP training (the step of deeplasso.fast.FastAdamStep, then */
-/* Adam, then the prox, per mini-batch) in one call. Matrix products go to the BLAS */
-/* gemm that PyTorch itself uses (its Fortran symbol, passed in as a pointer); the   */
-/* rest is plain loops. Row-major throughout; W_in is R x d (R = K + H0).            */
+/* Adam or SGD with momentum, then the prox, per mini-batch) in one call. Matrix    */
+/* products go to the BLAS gemm that PyTorch itself uses (its Fortran symbol, passed */
+/* in as a pointer); the rest is plain loops. Row-major throughout; W_in is R x d    */
+/* (R = K + H0).                                                                     */
 typedef void (*gemm_f32_t)(const char *, const char *, const int *, const int *, const int *, const float *,
                            const float *, const int *, const float *, const int *, const float *, float *,
                            const int *);
@@ -224,7 +240,7 @@ typedef void (*gemm_f64_t)(const char *, const char *, const int *, const int *,
                            const double *, const int *, const double *, const int *, const double *, double *,
                            const int *);
 
-#define DEFINE_EPOCH(NAME, T, GEMM_T, PROX, ADAM, EXP)                                      \
+#define DEFINE_EPOCH(NAME, T, GEMM_T, PROX, ADAM, SGDM, EXP)                                \
 static void NAME##_mm(GEMM_T gemm, char ta, char tb, int64_t m, int64_t n, int64_t k,       \
                       const T *A, int64_t lda, const T *B, int64_t ldb, T beta, T *C,       \
                       int64_t ldc) {                                                        \
@@ -241,7 +257,7 @@ int NAME(GEMM_T gemm, const T *X, int64_t ldx, const int64_t *perm, int64_t n, i
          int64_t nh, const int64_t *widths, T **Wh, T **bh, T **gWh, T **gbh,               \
          const T *W_out, T *gW_out,                                                         \
          T *flat, const T *grad, T *mom, T *vel, int64_t np, double lr, double b1,          \
-         double b2, double eps, int64_t t0, T lam, T M) {                                   \
+         double b2, double eps, int64_t sgd, int64_t t0, T lam, T M) {                      \
     const int body = W_out != 0;                                                            \
     int64_t hsz = 0;                                                                        \
     if (body) for (int64_t j = 0; j <= nh; ++j) hsz += bs * widths[j];                      \
@@ -339,15 +355,16 @@ int NAME(GEMM_T gemm, const T *X, int64_t ldx, const int64_t *perm, int64_t n, i
         for (int64_t i = 0; i < B; ++i)                                                     \
             for (int64_t c = 0; c < R; ++c) gb_in[c] += dz[i * R + c];                      \
         ++t;                                                                                \
-        ADAM(flat, grad, mom, vel, np, lr, b1, b2, eps, (double)t);                         \
+        if (sgd) SGDM(flat, grad, mom, np, lr, b1); /* b1: the momentum */                  \
+        else ADAM(flat, grad, mom, vel, np, lr, b1, b2, eps, (double)t);                    \
         if (PROX(W_in, K, R - K, d, d, lam, M)) { free(work); free(hs); return 1; }         \
     }                                                                                       \
     free(work); free(hs);                                                                   \
     return 0;                                                                               \
 }
 
-DEFINE_EPOCH(deeplasso_epoch_f32, float, gemm_f32_t, deeplasso_prox_f32, deeplasso_adam_f32, expf)
-DEFINE_EPOCH(deeplasso_epoch_f64, double, gemm_f64_t, deeplasso_prox_f64, deeplasso_adam_f64, exp)
+DEFINE_EPOCH(deeplasso_epoch_f32, float, gemm_f32_t, deeplasso_prox_f32, deeplasso_adam_f32, deeplasso_sgdm_f32, expf)
+DEFINE_EPOCH(deeplasso_epoch_f64, double, gemm_f64_t, deeplasso_prox_f64, deeplasso_adam_f64, deeplasso_sgdm_f64, exp)
 """
 # -ffp-contract=off: no fused multiply-adds, so results do not depend on the CPU's FMA.
 # -fno-math-errno: sqrt need not set errno, so the Adam loop vectorises (2x at CIFAR-10's
@@ -410,7 +427,7 @@ def _build() -> ctypes.CDLL | None:
         fn = getattr(lib, name)
         fn.restype = ctypes.c_int
         fn.argtypes = ([P, P, I, P, I, I, P, P, P, I, I, I, I, P, P, P, P, P, I, P, P, P, P, P, P, P,
-                        P, P, P, P, I, D, D, D, D, I, ct, ct])
+                        P, P, P, P, I, D, D, D, D, I, I, ct, ct])
     for name, ct in (("deeplasso_prox_f32", ctypes.c_float), ("deeplasso_prox_f64", ctypes.c_double)):
         fn = getattr(lib, name)
         fn.restype = ctypes.c_int

@@ -64,6 +64,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         tol: float = 0.01,
         lr: float = 1e-3,
         optimizer="adam",
+        path_optimizer: str = "same",
         dropout: float | None = None,
         groups: Sequence[Sequence[int]] | None = None,
         validation_fraction: float = 0.1,
@@ -89,6 +90,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         self.tol = tol
         self.lr = lr
         self.optimizer = optimizer
+        self.path_optimizer = path_optimizer
         self.dropout = dropout
         self.groups = groups
         self.validation_fraction = validation_fraction
@@ -134,6 +136,8 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
             bad("dropout", self.dropout, "expected None or a number in [0, 1)")
         if not (isinstance(self.validation_fraction, numbers.Real) and 0 < self.validation_fraction < 1):
             bad("validation_fraction", self.validation_fraction, "expected a number in (0, 1)")
+        if self.path_optimizer not in ("same", "sgd"):
+            bad("path_optimizer", self.path_optimizer, "expected 'same' (the path goes on with `optimizer`) or 'sgd'")
         if not isinstance(self.refit, (bool, np.bool_)):
             bad("refit", self.refit, "expected True or False")
         if not (isinstance(self.verbose, numbers.Integral) and self.verbose >= 0):
@@ -259,6 +263,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         cfg = PathConfig(
             task=self._task, lambda_start=self.lambda_start, path_multiplier=float(self.path_multiplier),
             lambda_max=float(self.lambda_max), M=float(self.M), lr=float(self.lr), optimizer=self.optimizer,
+            path_optimizer=self.path_optimizer,
             batch_size=self.batch_size, max_epochs=int(self.max_epochs), patience=int(self.patience),
             tol=float(self.tol), n_features_stop=k_stop, groups=self.groups,
             class_weight=self._class_weight_tensor(y_tr),
@@ -447,6 +452,13 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
         Learning rate; the prox threshold is ``lr * lambda``.
     optimizer : str or callable, default="adam"
         "adam", "adamw", "sgd", "rmsprop" or ``callable(params, lr) -> Optimizer``.
+    path_optimizer : {"same", "sgd"}, default="same"
+        "same": the path goes on with ``optimizer`` (Adam, as the paper). "sgd": the
+        dense model with ``optimizer``, then SGD with momentum 0.9 at ``lr`` for every
+        lambda > 0, each lambda step ending on its last epoch: the reference package's
+        path. Its lambdas are on SGD's scale (the gradient's size), far below Adam's;
+        ``lambda_start="auto"`` finds the start on either. On digits it ranks the
+        strongest features better (docs/PERFORMANCE.md).
     dropout : float or None
         Dropout after hidden activations.
     groups : list of lists of int or None
@@ -522,13 +534,14 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
     def __init__(self, hidden_dims=(100,), *, body="mlp", image_shape=None, conv_channels=(16, 32),
                  pixel_channels=8, class_weight=None, M=10.0, lambda_start="auto",
                  path_multiplier=1.02, lambda_max=math.inf, n_features_to_select=None, refit=False, batch_size=64,
-                 max_epochs=100, patience=5, tol=0.01, lr=1e-3, optimizer="adam", dropout=None, groups=None,
+                 max_epochs=100, patience=5, tol=0.01, lr=1e-3, optimizer="adam", path_optimizer="same", dropout=None,
+                 groups=None,
                  validation_fraction=0.1, store_path_weights=False, random_state=None, verbose=1, device=None):
         super().__init__(hidden_dims, body=body, image_shape=image_shape, conv_channels=conv_channels,
                          pixel_channels=pixel_channels, M=M, lambda_start=lambda_start, path_multiplier=path_multiplier,
                          lambda_max=lambda_max, n_features_to_select=n_features_to_select, refit=refit,
                          batch_size=batch_size, max_epochs=max_epochs, patience=patience, tol=tol, lr=lr,
-                         optimizer=optimizer, dropout=dropout, groups=groups,
+                         optimizer=optimizer, path_optimizer=path_optimizer, dropout=dropout, groups=groups,
                          validation_fraction=validation_fraction, store_path_weights=store_path_weights,
                          random_state=random_state, verbose=verbose, device=device)
         self.class_weight = class_weight

@@ -139,6 +139,8 @@ class FastAdamStep:
         self.v_frozen = torch.zeros_like(self.W_in)
         self._adam = native_adam_bound(self.flat, self.grad, self.exp_avg, self.exp_avg_sq, self.lr, betas, eps)
         self._epoch = None  # the bound C epoch kernel, once looked up (False: none)
+        # SGD with this momentum instead of Adam (see use_sgd); exp_avg is then its buffer
+        self.sgd_momentum: float | None = None
         self._thr_bw = torch.ops.aten.threshold_backward.default
         self._thr_bw_out = torch.ops.aten.threshold_backward.grad_input
 
@@ -220,16 +222,27 @@ class FastAdamStep:
         self._backward(xb, yb)
         return self._bufs[xb.shape[0]]["dz"]
 
+    @torch.no_grad()
+    def use_sgd(self, momentum: float) -> None:
+        """From now on update with SGD and this momentum (as ``torch.optim.SGD(lr,
+        momentum)``, buffer starting at zero) instead of Adam: the reference package's
+        path optimiser. The Adam moments are dropped; ``exp_avg`` holds the buffer."""
+        self.sgd_momentum = float(momentum)
+        self.exp_avg.zero_()
+        self.exp_avg_sq.zero_()
+
     # the optimiser interface the trainer uses for snapshots
     def state_dict(self) -> dict:
         return {"exp_avg": self.exp_avg.clone(), "exp_avg_sq": self.exp_avg_sq.clone(),
-                "step": torch.tensor(float(self.t), dtype=torch.float32)}
+                "step": torch.tensor(float(self.t), dtype=torch.float32),
+                "sgd_momentum": self.sgd_momentum}
 
     def load_state_dict(self, state: dict) -> None:
         self.exp_avg.copy_(state["exp_avg"])
         self.exp_avg_sq.copy_(state["exp_avg_sq"])
         self.t = int(state["step"])
         self.step_t.fill_(float(self.t))
+        self.sgd_momentum = state.get("sgd_momentum")
 
     @torch.no_grad()
     def step(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
@@ -237,6 +250,10 @@ class FastAdamStep:
         applies the prox). About fifteen kernels, all writing into preallocated buffers."""
         self._backward(xb, yb)
         self.t += 1
+        if self.sgd_momentum is not None:
+            self.exp_avg.mul_(self.sgd_momentum).add_(self.grad)
+            self.flat.add_(self.exp_avg, alpha=-self.lr)
+            return
         if self._adam is not None:
             self._adam(self.t)
             return
@@ -303,7 +320,7 @@ class FastAdamStep:
                      prox_lam: float, M: float) -> bool:
         """One shuffled pass in one C call: for each mini-batch ``perm[i:i + batch_size]``
         of the rows of ``X`` (all columns, or the active ones after :meth:`set_active`),
-        the same gradient as :meth:`step`, Adam, then the hier-prox with threshold
+        the same gradient as :meth:`step`, Adam (or SGD, :meth:`use_sgd`), then the hier-prox with threshold
         ``prox_lam`` (lambda times the learning rate) on the input weight. Returns False
         and does nothing where the kernel does not apply (not CPU, no C compiler, no
         BLAS gemm to call); the caller then runs the Python loop."""
@@ -330,8 +347,9 @@ class FastAdamStep:
         rc = fn(gemm, X.data_ptr(), X.stride(0), perm.data_ptr(), n, int(batch_size), ylab, yreg,
                 None if self.cw is None else self.cw.data_ptr(), K, R, d, da,
                 None if act is None else act.data_ptr(), W_in, b_in, gW_in, gb_in, nh, widths, Wh, bh, gWh,
-                gbh, W_out, gW_out, flat, grad, m, v, npar, self.lr, self.betas[0], self.betas[1], self.eps,
-                self.t, float(prox_lam), float(M))
+                gbh, W_out, gW_out, flat, grad, m, v, npar, self.lr,
+                self.betas[0] if self.sgd_momentum is None else self.sgd_momentum, self.betas[1], self.eps,
+                int(self.sgd_momentum is not None), self.t, float(prox_lam), float(M))
         if rc:
             raise MemoryError("native epoch: out of memory")
         self.t += (n + batch_size - 1) // batch_size

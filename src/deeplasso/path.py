@@ -74,6 +74,7 @@ class PathConfig:
     M: float = 10.0
     lr: float = 1e-3
     optimizer: str | Callable = "adam"
+    path_optimizer: str = "same"  # or "sgd": SGD with momentum 0.9 for every lambda > 0
     batch_size: int | None = 64
     max_epochs: int = 100
     patience: int = 5
@@ -273,6 +274,23 @@ class _Trainer:
         # features held at exactly zero whatever their gradient (a refit on a support)
         self.held_out: torch.Tensor | None = None
 
+    #: momentum of the ``path_optimizer="sgd"`` path (the reference package's default)
+    SGD_MOMENTUM = 0.9
+
+    @property
+    def sgd_path(self) -> bool:
+        return self.cfg.path_optimizer == "sgd"
+
+    def begin_path(self) -> None:
+        """Switch to the path's optimiser after the dense model, where it differs: with
+        ``path_optimizer="sgd"``, SGD with momentum (fresh buffer) at the same lr."""
+        if not self.sgd_path:
+            return
+        if self.fast:
+            self.opt.use_sgd(self.SGD_MOMENTUM)
+        else:
+            self.opt = torch.optim.SGD(self.model.parameters(), lr=self.lr, momentum=self.SGD_MOMENTUM)
+
     # ---- pieces
     def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.cfg.task == "classification":
@@ -390,12 +408,14 @@ class _Trainer:
             p.copy_(s)
 
     def train_lambda(self, lam: float, max_epochs: int, tol: float | None = None) -> tuple[int, tuple]:
-        """Train at one lambda with early stopping; ends on the best epoch's weights.
-        Returns the epochs run and the best epoch's (objective, val loss, val score)."""
+        """Train at one lambda with early stopping; ends on the best epoch's weights
+        (on the last epoch's on an SGD path, lambda > 0, as the reference package does).
+        Returns the epochs run and the (objective, val loss, val score) it ends on."""
         cfg = self.cfg
         tol = cfg.tol if tol is None else tol
         if lam > 0:
             self.screen(lam)
+        keep_last = lam > 0 and self.sgd_path
         best = math.inf
         best_snap = None
         bad = 0
@@ -410,11 +430,14 @@ class _Trainer:
             if not math.isfinite(obj):
                 raise FloatingPointError(f"validation objective became {obj}")
             if best_snap is None or obj < best - tol * abs(best):
-                best, best_val, best_snap, bad = obj, val, self.snapshot(), 0
+                best, best_val, bad = obj, val, 0
+                best_snap = self.snapshot() if not keep_last else True
             else:
                 bad += 1
                 if bad >= cfg.patience:
                     break
+        if keep_last:
+            return epochs, val
         self.restore(best_snap)
         return epochs, best_val
 
@@ -438,8 +461,8 @@ class _Trainer:
         features out, everything stays in (the gathers would cost more than they
         save).
         """
-        if not (self.fast and self.cfg.active_set and self.is_lassonet and self.groups is None):
-            return
+        if not (self.fast and self.cfg.active_set and self.is_lassonet and self.groups is None) or self.sgd_path:
+            return  # (the screening score is Adam's; an SGD path keeps every column)
         opt = self.opt
         W = self.model.input_weight.detach()
         d = W.shape[1]
@@ -663,7 +686,7 @@ def _load_checkpoint(file, fingerprint: dict, trainer: "_Trainer") -> tuple["Pat
     trainer.model.load_state_dict({k: v.to(dev) for k, v in blob["model"].items()})
     opt = blob["opt"]
     if isinstance(trainer.opt, FastAdamStep):
-        opt = {k: v.to(dev) for k, v in opt.items()}
+        opt = {k: v.to(dev) if torch.is_tensor(v) else v for k, v in opt.items()}
     trainer.opt.load_state_dict(opt)
     trainer.gen.set_state(blob["gen"])
     zp = blob.get("zero_prev")
@@ -679,6 +702,9 @@ def _load_checkpoint(file, fingerprint: dict, trainer: "_Trainer") -> tuple["Pat
 
 def _fit_path(model, X, y, X_val, y_val, config, callback, checkpoint=None) -> Path:
     cfg = config
+    if cfg.path_optimizer not in ("same", "sgd"):
+        raise ValueError(f"path_optimizer={cfg.path_optimizer!r} is invalid: expected 'same' (the path goes on "
+                         "with `optimizer`) or 'sgd' (SGD with momentum 0.9 for every lambda > 0).")
     gen = torch.Generator().manual_seed(int(cfg.seed))
     trainer = _Trainer(model, X, y, X_val, y_val, cfg, gen)
     d = model.n_features
@@ -691,6 +717,7 @@ def _fit_path(model, X, y, X_val, y_val, config, callback, checkpoint=None) -> P
     if checkpoint is not None:
         fingerprint = _fingerprint(model, X, y, X_val, y_val, meta)
         if os.path.exists(checkpoint):
+            trainer.begin_path()  # a checkpoint is written from the path on: its optimiser state is the path's
             resume = _load_checkpoint(checkpoint, fingerprint, trainer)
 
     from tqdm.auto import tqdm
@@ -727,8 +754,12 @@ def _fit_path(model, X, y, X_val, y_val, config, callback, checkpoint=None) -> P
         bar.refresh()
     else:
         point = run(0, 0.0, cfg.dense_max_epochs or cfg.max_epochs)
+        trainer.begin_path()
         if cfg.lambda_start == "auto":
-            lam = _estimate_lambda_start(trainer)
+            # SGD moves a weak feature's weights slowly: one epoch per doubling shows its
+            # shrinking only far past where a lambda step of many epochs removes it, so
+            # any shrink beyond the control epoch's counts there
+            lam = _estimate_lambda_start(trainer, shrink=0.999 if trainer.sgd_path else 0.95)
         else:
             lam = float(cfg.lambda_start)
         path.meta["lambda_start_used"] = lam
@@ -819,4 +850,6 @@ def _estimate_lambda_start(trainer: _Trainer, quantile: float = 0.05, shrink: fl
     # leaves (measured: first features leave at 0.15-0.19 of lambda_scale on digits,
     # MNIST and CIFAR-10 alike, while the ramp alone said 0.003-0.006 on the latter
     # two): never start below a tenth of the scale.
+    if trainer.sgd_path:  # the floor is Adam's: SGD's steps follow the gradient's size
+        return float(last_quiet)
     return float(max(last_quiet, _AUTO_FLOOR * scale))
