@@ -386,6 +386,7 @@ def path_ours(args, hidden, data, seed, Xte, yte, rec=lambda **kw: None, ks=()):
     model = LassoNet(d, K, hidden)
     lam_max = math.inf
     cfg = PathConfig(lambda_start="auto", path_multiplier=args.path_multiplier, M=args.M, batch_size=args.batch_size,
+                     path_optimizer=args.path_optimizer,
                      max_epochs=args.max_epochs, dense_max_epochs=args.dense_epochs, patience=args.patience,
                      tol=args.tol, lambda_max=lam_max, seed=seed, num_threads=args.threads)
     pts, cb_time, marks = [], [0.0], [time.perf_counter()]
@@ -482,6 +483,8 @@ def part_path(args, case, data, rec, summary):
     n_ref = case["ref_steps"] if args.ref_steps is None else args.ref_steps
     say(f"\n[path] deeplasso: {'full path' if not args.steps else f'cut at {args.steps} lambda steps'}; reference: "
         f"{'full path' if not n_ref else f'CUT at its first {n_ref} lambda steps (incl. none of the dense model)'}, "
+        f"path optimisers: deeplasso {'SGD momentum' if args.path_optimizer == 'sgd' else 'Adam'}, "
+        f"reference {'SGD momentum' if args.ref_path_optim == 'sgd' else 'Adam'}; "
         f"lambda_start {'= deeplasso auto' if args.ref_lambda_start == 'same' else 'its own auto'}")
     runs = {"deeplasso": [], "reference": []}
     ks = args.ks or case["ks"]
@@ -621,6 +624,8 @@ def main():
     ap.add_argument("--max-epochs", type=int, default=100, help="per lambda, both")
     ap.add_argument("--dense-epochs", type=int, default=100, help="max epochs of the dense model, both")
     ap.add_argument("--ref-path-optim", choices=("adam", "sgd"), default="adam")
+    ap.add_argument("--path-optimizer", choices=("same", "sgd"), default="same",
+                    help="deeplasso's path_optimizer: 'sgd' runs its path as the reference's default does")
     # epoch part
     ap.add_argument("--repeats", type=int, default=3, help="alternating repeats of the epoch timing")
     ap.add_argument("--epochs", type=int, default=3, help="epochs per timing measurement")
