@@ -573,11 +573,15 @@ def fit_path(
         Raises :class:`NonFiniteLossError` (carrying the partial path) if the loss
         stops being finite.
     """
-    threads = config.num_threads
-    if threads is None:
-        threads = auto_threads(X, model.n_outputs + model.n_hidden0, config.batch_size)
-    with torch_threads(threads):
+    with torch_threads(_threads(config, X, model)):
         return _fit_path(model, X, y, X_val, y_val, config, callback, checkpoint)
+
+
+def _threads(config: PathConfig, X: torch.Tensor, model: LassoNet) -> int | None:
+    """The config's thread count, else :func:`auto_threads` for this model's first layer."""
+    if config.num_threads is not None:
+        return config.num_threads
+    return auto_threads(X, model.n_outputs + model.n_hidden0, config.batch_size)
 
 
 def refit(
@@ -606,12 +610,9 @@ def refit(
     keep = torch.as_tensor(np.asarray(support, dtype=bool), device=X.device)
     if keep.shape != (model.n_features,):
         raise ValueError(f"support has shape {tuple(keep.shape)}; expected one flag per feature, ({model.n_features},).")
-    threads = config.num_threads
-    if threads is None:
-        threads = auto_threads(X, model.n_outputs + model.n_hidden0, config.batch_size)
     with torch.no_grad():
         model.input_weight[:, ~keep] = 0
-    with torch_threads(threads):
+    with torch_threads(_threads(config, X, model)):
         # its own stream: the refit's batches do not depend on how long the path ran
         gen = torch.Generator().manual_seed(int(config.seed) + 1)
         trainer = _Trainer(model, X, y, X_val, y_val, config, gen)
