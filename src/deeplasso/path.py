@@ -271,7 +271,8 @@ class _Trainer:
         # columns found zero at the previous screening
         self.Xa: torch.Tensor | None = None
         self._zero_prev: torch.Tensor | None = None
-        # features held at exactly zero whatever their gradient (a refit on a support)
+        # features held at exactly zero by self.prox whatever their gradient (a refit on a
+        # support through autograd or with groups; the fast step uses the active set)
         self.held_out: torch.Tensor | None = None
 
     #: momentum of the ``path_optimizer="sgd"`` path (the reference package's default)
@@ -333,7 +334,7 @@ class _Trainer:
     def _prox_call(self, lam: float) -> Callable[[], None]:
         """``self.prox(lam)`` as a no-argument callable, bound once per epoch: the C
         kernel with its arguments ready where it applies (saves the per-step checks)."""
-        if self.is_lassonet and self.groups is None and self.held_out is None:
+        if self.is_lassonet and self.groups is None:
             bound = native_prox_bound(self.model.input_weight.data, self.K, lam * self.lr, self.cfg.M)
             if bound is not None:
                 return bound
@@ -417,7 +418,7 @@ class _Trainer:
             self.screen(lam)
         keep_last = lam > 0 and self.sgd_path
         best = math.inf
-        best_snap = None
+        best_val = best_snap = None
         bad = 0
         epochs = 0
         for _ in range(max_epochs):
@@ -429,9 +430,10 @@ class _Trainer:
             obj = val[0]
             if not math.isfinite(obj):
                 raise FloatingPointError(f"validation objective became {obj}")
-            if best_snap is None or obj < best - tol * abs(best):
+            if best_val is None or obj < best - tol * abs(best):
                 best, best_val, bad = obj, val, 0
-                best_snap = self.snapshot() if not keep_last else True
+                if not keep_last:
+                    best_snap = self.snapshot()
             else:
                 bad += 1
                 if bad >= cfg.patience:
