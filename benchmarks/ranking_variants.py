@@ -184,6 +184,21 @@ def _shared_v_fit(sel, X, y, Xv, yv, shared):
     sel.fit(X, y, X_val=Xv, y_val=yv)
 
 
+def _refdense_fit(sel, X, y, Xv, yv):
+    """path_optimizer="sgd" with the reference's dense fit: up to 1000 epochs, the same
+    1% tolerance as the path's steps (deeplasso's dense fit: up to max_epochs, any
+    improvement counts)."""
+    orig = P._Trainer.train_lambda
+
+    def train_lambda(self, lam, max_epochs, tol=None):
+        if lam == 0 and self.held_out is None:
+            return orig(self, lam, 1000, tol=self.cfg.tol)
+        return orig(self, lam, max_epochs, tol)
+
+    with patched(P._Trainer, "train_lambda", train_lambda):
+        sel.set_params(path_optimizer="sgd").fit(X, y, X_val=Xv, y_val=yv)
+
+
 def run(variant, split, seed):
     Xtr, Xva, Xte, ytr, yva, yte = split
     t = time.perf_counter()
@@ -197,6 +212,7 @@ def run(variant, split, seed):
          "sgd-path": lambda *a: _sgd_path_fit(sel, *a),
          "adam-precond": lambda *a: _precond_fit(sel, *a),
          "deeplasso-sgd": lambda *a: sel.set_params(path_optimizer="sgd").fit(a[0], a[1], X_val=a[2], y_val=a[3]),
+         "sgd-refdense": lambda *a: _refdense_fit(sel, *a),
          "adam-rowv": lambda *a: _shared_v_fit(sel, *a, shared="row"),
          "adam-layerv": lambda *a: _shared_v_fit(sel, *a, shared="layer")}[variant](Xtr, ytr, Xva, yva)
         ranking, n_points = sel.ranking_, len(sel.path_)
