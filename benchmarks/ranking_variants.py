@@ -9,6 +9,9 @@ digits_selection.py (batch 64, hidden (32,), M = 10, multiplier 1.02, patience 1
 - ``deeplasso-sgd``: ``path_optimizer="sgd"``: the dense model with Adam, then SGD with
   momentum 0.9 in the C epoch, each lambda step ending on its last epoch, the ``"auto"``
   start on SGD's scale;
+- ``sgd-refdense``: ``deeplasso-sgd`` with the reference's dense fit (up to 1000 epochs,
+  stopping on a 1% relative improvement, where deeplasso's runs up to ``max_epochs`` and
+  counts any improvement);
 - ``sgd-path``: deeplasso's engine set up as the reference is: Adam for the dense model,
   then one SGD (lr 1e-3, momentum 0.9) for the whole path, each lambda step ending on its
   last epoch, ``lambda_start`` the reference's auto value on this split (1.64);
