@@ -12,6 +12,8 @@ digits_selection.py (batch 64, hidden (32,), M = 10, multiplier 1.02, patience 1
 - ``sgd-refdense``: ``deeplasso-sgd`` with the reference's dense fit (up to 1000 epochs,
   stopping on a 1% relative improvement, where deeplasso's runs up to ``max_epochs`` and
   counts any improvement);
+- ``sgd-refstop``: ``deeplasso-sgd`` with the reference's early stopping on the path (the
+  warm start's validation objective at the new lambda is the first best);
 - ``sgd-path``: deeplasso's engine set up as the reference is: Adam for the dense model,
   then one SGD (lr 1e-3, momentum 0.9) for the whole path, each lambda step ending on its
   last epoch, ``lambda_start`` the reference's auto value on this split (1.64);
@@ -202,6 +204,34 @@ def _refdense_fit(sel, X, y, Xv, yv):
         sel.set_params(path_optimizer="sgd").fit(X, y, X_val=Xv, y_val=yv)
 
 
+def _refstop_fit(sel, X, y, Xv, yv):
+    """path_optimizer="sgd" with the reference's early stopping on the path: the
+    validation objective of the warm start (at the new lambda) is the first best, so an
+    epoch counts only if it improves on where the step began by the tolerance."""
+    orig = P._Trainer.train_lambda
+
+    def train_lambda(self, lam, max_epochs, tol=None):
+        if lam == 0 or self.held_out is not None:
+            return orig(self, lam, max_epochs, tol)
+        tol = self.cfg.tol if tol is None else tol
+        best = self.val_objective(lam)[0]
+        bad = epochs = 0
+        for _ in range(max_epochs):
+            self.epoch(lam)
+            epochs += 1
+            val = self.val_objective(lam)
+            if val[0] < best - tol * abs(best):
+                best, bad = val[0], 0
+            else:
+                bad += 1
+                if bad >= self.cfg.patience:
+                    break
+        return epochs, val
+
+    with patched(P._Trainer, "train_lambda", train_lambda):
+        sel.set_params(path_optimizer="sgd").fit(X, y, X_val=Xv, y_val=yv)
+
+
 def run(variant, split, seed):
     Xtr, Xva, Xte, ytr, yva, yte = split
     t = time.perf_counter()
@@ -216,6 +246,7 @@ def run(variant, split, seed):
          "adam-precond": lambda *a: _precond_fit(sel, *a),
          "deeplasso-sgd": lambda *a: sel.set_params(path_optimizer="sgd").fit(a[0], a[1], X_val=a[2], y_val=a[3]),
          "sgd-refdense": lambda *a: _refdense_fit(sel, *a),
+         "sgd-refstop": lambda *a: _refstop_fit(sel, *a),
          "adam-rowv": lambda *a: _shared_v_fit(sel, *a, shared="row"),
          "adam-layerv": lambda *a: _shared_v_fit(sel, *a, shared="layer")}[variant](Xtr, ytr, Xva, yva)
         ranking, n_points = sel.ranking_, len(sel.path_)
