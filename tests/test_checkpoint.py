@@ -12,11 +12,8 @@ QUICK = dict(hidden_dims=(8,), lr=3e-3, max_epochs=15, patience=3, path_multipli
 
 
 @pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(240, 10)).astype(np.float32)
-    y = ((X[:, 0] + X[:, 1] > 0) ^ (X[:, 2] > 0)).astype(np.int64)
-    return X, y
+def data(xor240):
+    return xor240
 
 
 class Crash(RuntimeError):
