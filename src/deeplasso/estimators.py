@@ -457,9 +457,9 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
         dense model with ``optimizer``, then SGD with momentum 0.9 at ``lr`` for every
         lambda > 0, each lambda step ending on its last epoch: the reference package's
         path. Its lambdas are on SGD's scale (the gradient's size), far below Adam's;
-        ``lambda_start="auto"`` places the start well on digits and too low on
-        larger data (docs/lambda.md). On digits it ranks the strongest features
-        better (docs/PERFORMANCE.md).
+        ``lambda_start="auto"`` then runs trial lambda steps to find the start
+        (docs/lambda.md). On digits it ranks the strongest features better
+        (docs/PERFORMANCE.md).
     dropout : float or None
         Dropout after hidden activations.
     groups : list of lists of int or None

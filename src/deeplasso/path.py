@@ -759,10 +759,7 @@ def _fit_path(model, X, y, X_val, y_val, config, callback, checkpoint=None) -> P
         point = run(0, 0.0, cfg.dense_max_epochs or cfg.max_epochs)
         trainer.begin_path()
         if cfg.lambda_start == "auto":
-            # SGD moves a weak feature's weights slowly: one epoch per doubling shows its
-            # shrinking only far past where a lambda step of many epochs removes it, so
-            # any shrink beyond the control epoch's counts there
-            lam = _estimate_lambda_start(trainer, shrink=0.999 if trainer.sgd_path else 0.95)
+            lam = _estimate_sgd_lambda_start(trainer) if trainer.sgd_path else _estimate_lambda_start(trainer)
         else:
             lam = float(cfg.lambda_start)
         path.meta["lambda_start_used"] = lam
@@ -853,6 +850,35 @@ def _estimate_lambda_start(trainer: _Trainer, quantile: float = 0.05, shrink: fl
     # leaves (measured: first features leave at 0.15-0.19 of lambda_scale on digits,
     # MNIST and CIFAR-10 alike, while the ramp alone said 0.003-0.006 on the latter
     # two): never start below a tenth of the scale.
-    if trainer.sgd_path:  # the floor is Adam's: SGD's steps follow the gradient's size
-        return float(last_quiet)
     return float(max(last_quiet, _AUTO_FLOOR * scale))
+
+
+def _estimate_sgd_lambda_start(trainer: _Trainer) -> float:
+    """The ``"auto"`` lambda_start of an SGD path: trial lambda steps, doubling.
+
+    With SGD a weak feature's weights move slowly, and what removes one is the shrink
+    summed over a whole lambda step of many epochs, which no one-epoch ramp sees (on
+    digits no feature reaches zero within one epoch up to lambda 265, where the path
+    removes them from 2.5 on). So from ``1e-4 * lambda_scale`` each doubling trains one
+    real lambda step (warm-started, early stopping, as on the path) until an informative
+    feature has left; the path starts at the lambda before. Its own first step, from the
+    dense weights, has less shrink behind it than that trial step had, so no feature
+    leaves there at once. The dense weights and optimiser state are restored afterwards.
+    """
+    model, X, M = trainer.model, trainer.X, trainer.cfg.M
+    live = (X.std(0) > 0) if X.shape[0] > 1 else torch.ones(model.n_features, dtype=torch.bool, device=X.device)
+    if not bool(live.any()):
+        live = torch.ones_like(live)
+    snap = trainer.snapshot()
+    opt_state = copy.deepcopy(trainer.opt.state_dict())
+    scale = lambda_scale(model, M)
+    lam = last_quiet = 1e-4 * scale
+    while lam < 10 * scale:
+        trainer.train_lambda(lam, trainer.cfg.max_epochs)
+        if bool((_prox_size(model, M)[live] == 0).any()):
+            break
+        last_quiet = lam
+        lam *= 2.0
+    trainer.restore(snap)
+    trainer.opt.load_state_dict(opt_state)
+    return float(last_quiet)
