@@ -797,6 +797,24 @@ def _prox_size(model: LassoNet, M: float) -> torch.Tensor:
 _AUTO_FLOOR = 0.1
 
 
+def _informative(X: torch.Tensor, d: int) -> torch.Tensor:
+    """The features that vary in X (all of them if none does, or X has one row)."""
+    live = (X.std(0) > 0) if X.shape[0] > 1 else torch.ones(d, dtype=torch.bool, device=X.device)
+    return live if bool(live.any()) else torch.ones_like(live)
+
+
+@contextlib.contextmanager
+def _trial(trainer: _Trainer):
+    """Train freely inside; the weights and optimiser state are put back after."""
+    snap = trainer.snapshot()
+    opt_state = copy.deepcopy(trainer.opt.state_dict())
+    try:
+        yield
+    finally:
+        trainer.restore(snap)
+        trainer.opt.load_state_dict(opt_state)
+
+
 def _estimate_lambda_start(trainer: _Trainer, quantile: float = 0.05, shrink: float = 0.95) -> float:
     """The ``"auto"`` lambda_start: a fast, coarse pre-path from the dense model.
 
@@ -811,41 +829,35 @@ def _estimate_lambda_start(trainer: _Trainer, quantile: float = 0.05, shrink: fl
     """
     model = trainer.model
     M = trainer.cfg.M
-    X = trainer.X
-    live = (X.std(0) > 0) if X.shape[0] > 1 else torch.ones(model.n_features, dtype=torch.bool, device=X.device)
-    if not bool(live.any()):
-        live = torch.ones_like(live)
-    snap = trainer.snapshot()
-    opt_state = copy.deepcopy(trainer.opt.state_dict())
+    live = _informative(trainer.X, model.n_features)
 
     def q_ratio(new: torch.Tensor, old: torch.Tensor) -> float:
         ratio = torch.where(old > 0, new / torch.where(old > 0, old, torch.ones_like(old)), torch.ones_like(old))
         return float(torch.quantile(ratio.double(), quantile))
 
-    # control: how much do the weakest sizes move in one epoch without any penalty?
-    prev = _prox_size(model, M)[live]
-    trainer.epoch(0.0)
-    size = _prox_size(model, M)[live]
-    control = min(1.0, q_ratio(size, prev))
-    prev = size
     scale = lambda_scale(model, M)
-    lam = 1e-4 * scale
-    last_quiet = lam
-    hits = 0
-    while lam < 10 * scale:
-        trainer.epoch(lam)
+    with _trial(trainer):
+        # control: how much do the weakest sizes move in one epoch without any penalty?
+        prev = _prox_size(model, M)[live]
+        trainer.epoch(0.0)
         size = _prox_size(model, M)[live]
-        shrinking = bool((size == 0).any()) or q_ratio(size, prev) < shrink * control
+        control = min(1.0, q_ratio(size, prev))
         prev = size
-        # two doublings in a row: one epoch of ordinary training noise can look like a shrink
-        hits = hits + 1 if shrinking else 0
-        if hits == 2:
-            break
-        if not shrinking:
-            last_quiet = lam
-        lam *= 2.0
-    trainer.restore(snap)
-    trainer.opt.load_state_dict(opt_state)
+        lam = 1e-4 * scale
+        last_quiet = lam
+        hits = 0
+        while lam < 10 * scale:
+            trainer.epoch(lam)
+            size = _prox_size(model, M)[live]
+            shrinking = bool((size == 0).any()) or q_ratio(size, prev) < shrink * control
+            prev = size
+            # two doublings in a row: one epoch of ordinary training noise can look like a shrink
+            hits = hits + 1 if shrinking else 0
+            if hits == 2:
+                break
+            if not shrinking:
+                last_quiet = lam
+            lam *= 2.0
     # On data with many steps per epoch the weakest features shrink long before any
     # leaves (measured: first features leave at 0.15-0.19 of lambda_scale on digits,
     # MNIST and CIFAR-10 alike, while the ramp alone said 0.003-0.006 on the latter
@@ -865,20 +877,15 @@ def _estimate_sgd_lambda_start(trainer: _Trainer) -> float:
     dense weights, has less shrink behind it than that trial step had, so no feature
     leaves there at once. The dense weights and optimiser state are restored afterwards.
     """
-    model, X, M = trainer.model, trainer.X, trainer.cfg.M
-    live = (X.std(0) > 0) if X.shape[0] > 1 else torch.ones(model.n_features, dtype=torch.bool, device=X.device)
-    if not bool(live.any()):
-        live = torch.ones_like(live)
-    snap = trainer.snapshot()
-    opt_state = copy.deepcopy(trainer.opt.state_dict())
+    model, M = trainer.model, trainer.cfg.M
+    live = _informative(trainer.X, model.n_features)
     scale = lambda_scale(model, M)
     lam = last_quiet = 1e-4 * scale
-    while lam < 10 * scale:
-        trainer.train_lambda(lam, trainer.cfg.max_epochs)
-        if bool((_prox_size(model, M)[live] == 0).any()):
-            break
-        last_quiet = lam
-        lam *= 2.0
-    trainer.restore(snap)
-    trainer.opt.load_state_dict(opt_state)
+    with _trial(trainer):
+        while lam < 10 * scale:
+            trainer.train_lambda(lam, trainer.cfg.max_epochs)
+            if bool((_prox_size(model, M)[live] == 0).any()):
+                break
+            last_quiet = lam
+            lam *= 2.0
     return float(last_quiet)
