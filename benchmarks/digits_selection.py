@@ -41,16 +41,36 @@ def ours(Xtr, Xva, ytr, yva, seed, batch_size, patience, lambda_start="auto"):
     return time.perf_counter() - t, sel.ranking_, len(sel.path_)
 
 
-def reference(Xtr, Xva, ytr, yva, seed, batch_size, patience, lambda_start="auto"):
+def reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience):
+    """The reference's path: (seconds, importances, sum over the path's points of each
+    feature's ||theta_j||, number of points). The norms are read by a callback after each
+    point, which does not touch the model or the random state."""
     from lassonet import LassoNetClassifier as Ref
 
     ref = Ref(hidden_dims=(32,), batch_size=batch_size, path_multiplier=1.02, M=10, patience=patience,
               random_state=seed, torch_seed=seed, verbose=0)
+    norms = []
+
+    def record(model, hist):
+        norms.append(model.model.skip.weight.detach().norm(dim=0).cpu().numpy().astype(float))
+
     t = time.perf_counter()
-    path = ref.path(Xtr, ytr, X_val=Xva, y_val=yva, return_state_dicts=False)
+    path = ref.path(Xtr, ytr, X_val=Xva, y_val=yva, return_state_dicts=False, callback=record)
     dt = time.perf_counter() - t
-    imp = ref.feature_importances_.numpy()
-    return dt, np.argsort(-imp, kind="stable"), len(path)
+    return dt, ref.feature_importances_.numpy().astype(float), np.sum(norms, axis=0), len(path)
+
+
+def reference(Xtr, Xva, ytr, yva, seed, batch_size, patience, ties="index"):
+    """The reference's ranking. The package gives importances only; features that left at
+    the same lambda are ordered by index (``ties="index"``, a stable sort, as this
+    benchmark did from the start) or by deeplasso's rule, the larger sum over the path of
+    ``||theta_j||`` first (``ties="norm"``)."""
+    dt, imp, norm_sum, n_points = reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience)
+    if ties == "index":
+        ranking = np.argsort(-imp, kind="stable")
+    else:
+        ranking = np.lexsort((-norm_sum, -imp))
+    return dt, ranking, n_points
 
 
 def main():

@@ -14,6 +14,14 @@ digits_selection.py (batch 64, hidden (32,), M = 10, multiplier 1.02, patience 1
   counts any improvement);
 - ``sgd-refstop``: ``deeplasso-sgd`` with the reference's early stopping on the path (the
   warm start's validation objective at the new lambda is the first best);
+- ``sgd-refstart``: ``deeplasso-sgd`` from the reference's start (1.64 on this split,
+  where deeplasso's ``"auto"`` gives 4.14);
+- ``sgd-mimic``: ``deeplasso-sgd`` with all of the reference's settings at once: its
+  dense fit, start, early stopping and dropped partial batches;
+- ``reference-engine``: deeplasso's engine run as ``sgd-mimic`` and also with the
+  reference's random streams (initial weights, epoch orders); with index ties
+  (``reference-engine-idxties``) it reproduces the reference's rankings, at a tenth of
+  its time, so it can stand in for the reference on more seeds;
 - ``sgd-path``: deeplasso's engine set up as the reference is: Adam for the dense model,
   then one SGD (lr 1e-3, momentum 0.9) for the whole path, each lambda step ending on its
   last epoch, ``lambda_start`` the reference's auto value on this split (1.64);
@@ -52,7 +60,7 @@ import time
 
 import numpy as np
 import torch
-from digits_selection import KS, data, reference
+from digits_selection import KS, data, reference_path
 
 import deeplasso.path as P
 from deeplasso import LassoNetClassifier
@@ -232,32 +240,132 @@ def _refstop_fit(sel, X, y, Xv, yv):
         sel.set_params(path_optimizer="sgd").fit(X, y, X_val=Xv, y_val=yv)
 
 
+def _ref_train_lambda(self, lam, max_epochs, tol=None):
+    """lassonet's ``_train`` loop: up to 1000 epochs for the dense model, ``max_epochs``
+    on the path; the warm start's validation objective is the first best, an epoch
+    counts only if it improves on the best by the tolerance; ends on the last epoch."""
+    best = self.val_objective(lam)[0]
+    bad = epochs = 0
+    for _ in range(1000 if lam == 0 else max_epochs):
+        self.epoch(lam)
+        epochs += 1
+        val = self.val_objective(lam)
+        if val[0] < best - self.cfg.tol * abs(best):
+            best, bad = val[0], 0
+        else:
+            bad += 1
+            if bad >= self.cfg.patience:
+                break
+    return epochs, val
+
+
+def _mimic_fit(sel, X, y, Xv, yv):
+    """path_optimizer="sgd" with every setting of the reference's at once: its dense fit
+    (up to 1000 epochs, 1% tolerance, ending on the last epoch), its start (1.64 on this
+    split), its early stopping on the path (``_refstop_fit``) and its batches (the last,
+    partial one of each epoch dropped)."""
+    orig_shuffle = P._Trainer._shuffle
+
+    def shuffle(self):
+        X, yy, perm, bs = orig_shuffle(self)
+        keep = perm[: X.shape[0] // bs * bs]
+        return X.index_select(0, keep), yy.index_select(0, keep), torch.arange(keep.numel()), bs
+
+    with patched(P._Trainer, "train_lambda", _ref_train_lambda), patched(P._Trainer, "_shuffle", shuffle):
+        sel.set_params(path_optimizer="sgd", lambda_start=REFERENCE_AUTO_START).fit(X, y, X_val=Xv, y_val=yv)
+
+
+class _RefEngine:
+    """deeplasso's engine run exactly as the reference runs (``sgd-mimic``'s settings)
+    and with its random streams: the initial weights drawn as lassonet draws them
+    (``torch.manual_seed(seed)``, then its three ``nn.Linear``) and every epoch's order
+    from the global ``torch.randperm``, as its ``_train`` does. On seed 0 its path
+    gives the reference's ranking, so it stands in for the reference on new seeds at a
+    tenth of the time. Fitted through ``fit_path``; ``ranking_`` etc. as an estimator's."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def fit(self, X, y, X_val, y_val):
+        from lassonet.model import LassoNet as RefNet
+
+        from deeplasso.modules import LassoNet
+
+        torch.manual_seed(self.seed)
+        r = RefNet(X.shape[1], 32, 10)
+        rng = torch.get_rng_state()
+        m = LassoNet(X.shape[1], 10, (32,))
+        with torch.no_grad():
+            m.input_weight[:10] = r.skip.weight
+            m.input_weight[10:] = r.layers[0].weight
+            m.input_bias[:10] = r.layers[1].bias
+            m.input_bias[10:] = r.layers[0].bias
+            m.body[1].weight.copy_(r.layers[1].weight)
+        cfg = P.PathConfig(task="classification", lambda_start=REFERENCE_AUTO_START, path_multiplier=1.02, M=10,
+                           path_optimizer="sgd", batch_size=64, patience=10, tol=0.01, active_set=False,
+                           seed=self.seed)
+
+        def shuffle(tr):
+            n, bs = tr.X.shape[0], 64
+            perm = torch.randperm(n)[: n // bs * bs]  # the global generator, as lassonet's _train
+            return tr.X.index_select(0, perm), tr.y.index_select(0, perm), torch.arange(perm.numel()), bs
+
+        torch.set_rng_state(rng)
+        t = [torch.as_tensor(a) for a in (X, y, X_val, y_val)]
+        with patched(P._Trainer, "train_lambda", _ref_train_lambda), patched(P._Trainer, "_shuffle", shuffle):
+            self.path_ = P.fit_path(m, *t, cfg)
+        self.ranking_ = self.path_.ranking()
+        self.feature_importances_ = self.path_.feature_importances()
+        return self
+
+
 def run(variant, split, seed):
+    """Run one variant on one seed. Returns its record, then the same path ranked with the
+    other tie rule (``-idxties`` for deeplasso's variants, ``-normties`` for the reference):
+    features that leave at the same lambda are ordered by index in the reference's
+    ranking (a stable sort of its importances) and by the sum over the path of
+    ``||theta_j||`` in deeplasso's."""
     Xtr, Xva, Xte, ytr, yva, yte = split
     t = time.perf_counter()
     if variant == "reference":
-        _, ranking, n_points = reference(Xtr, Xva, ytr, yva, seed, 64, 10)
-        top = None
+        _, imp, norm_sum, n_points = reference_path(Xtr, Xva, ytr, yva, seed, 64, 10)
     else:
         sel = LassoNetClassifier(hidden_dims=(32,), batch_size=64, path_multiplier=1.02, M=10, patience=10,
                                  random_state=seed, verbose=0)
-        {"deeplasso": lambda *a: sel.fit(a[0], a[1], X_val=a[2], y_val=a[3]),
+        if variant == "reference-engine":
+            sel = _RefEngine(seed)
+        {"reference-engine": lambda *a: sel.fit(*a),
+         "deeplasso": lambda *a: sel.fit(a[0], a[1], X_val=a[2], y_val=a[3]),
          "sgd-path": lambda *a: _sgd_path_fit(sel, *a),
          "adam-precond": lambda *a: _precond_fit(sel, *a),
          "deeplasso-sgd": lambda *a: sel.set_params(path_optimizer="sgd").fit(a[0], a[1], X_val=a[2], y_val=a[3]),
          "sgd-refdense": lambda *a: _refdense_fit(sel, *a),
          "sgd-refstop": lambda *a: _refstop_fit(sel, *a),
+         "sgd-mimic": lambda *a: _mimic_fit(sel, *a),
+         "sgd-refstart": lambda *a: sel.set_params(path_optimizer="sgd", lambda_start=REFERENCE_AUTO_START).fit(
+             a[0], a[1], X_val=a[2], y_val=a[3]),
          "adam-rowv": lambda *a: _shared_v_fit(sel, *a, shared="row"),
          "adam-layerv": lambda *a: _shared_v_fit(sel, *a, shared="layer")}[variant](Xtr, ytr, Xva, yva)
-        ranking, n_points = sel.ranking_, len(sel.path_)
-        imp = sel.feature_importances_
-        top = [[int(j), float(imp[j])] for j in ranking[:10]]
+        imp, n_points = sel.feature_importances_, len(sel.path_)
+        norm_sum = np.stack([p.theta_norm for p in sel.path_.points]).sum(axis=0)
     seconds = time.perf_counter() - t
-    rec = {"variant": variant, "seed": seed, "seconds": seconds, "points": n_points,
-           "ranking": [int(j) for j in ranking], "top10_exit_lambda": top}
-    for part, (Xs, ys) in (("val", (Xva, yva)), ("test", (Xte, yte))):
-        rec[part] = [_retrained(split, Xs, ys, np.asarray(ranking[:k]), seed) for k in KS]
-    return rec
+    by_norm = np.lexsort((-norm_sum, -imp))  # deeplasso's rule (PathResult.ranking)
+    by_index = np.argsort(-imp, kind="stable")
+    if variant == "reference":
+        rankings = {"reference": by_index, "reference-normties": by_norm}
+    else:
+        assert np.array_equal(by_norm, sel.ranking_)
+        rankings = {variant: by_norm, variant + "-idxties": by_index}
+    records = []
+    for name, ranking in rankings.items():
+        rec = {"variant": name, "seed": seed, "seconds": seconds, "points": n_points,
+               "ranking": [int(j) for j in ranking],
+               "top10_exit_lambda": [[int(j), float(imp[j])] for j in ranking[:10]],
+               "importances": [float(x) for x in imp], "theta_norm_sum": [float(x) for x in norm_sum]}
+        for part, (Xs, ys) in (("val", (Xva, yva)), ("test", (Xte, yte))):
+            rec[part] = [_retrained(split, Xs, ys, np.asarray(ranking[:k]), seed) for k in KS]
+        records.append(rec)
+    return records
 
 
 def _retrained(split, Xs, ys, cols, seed):
@@ -342,14 +450,14 @@ def main():
             for variant in args.variants.split(","):
                 if (variant, seed) in done:
                     continue
-                rec = run(variant, split, seed)
-                records.append(rec)
-                with open(args.out, "a") as f:  # one line per record: a crash loses at most the run in progress
-                    f.write(json.dumps(rec) + "\n")
-                    f.flush()
-                    os.fsync(f.fileno())
-                print(f"seed {seed} {variant}: {rec['seconds']:.1f} s, val {np.round(rec['val'], 3).tolist()}, "
-                      f"test {np.round(rec['test'], 3).tolist()}", flush=True)
+                for rec in run(variant, split, seed):
+                    records.append(rec)
+                    with open(args.out, "a") as f:  # one line per record: a crash loses at most the run in progress
+                        f.write(json.dumps(rec) + "\n")
+                        f.flush()
+                        os.fsync(f.fileno())
+                    print(f"seed {seed} {rec['variant']}: {rec['seconds']:.1f} s, "
+                          f"val {np.round(rec['val'], 3).tolist()}, test {np.round(rec['test'], 3).tolist()}", flush=True)
     summary(records)
 
 
