@@ -20,8 +20,12 @@ digits_selection.py (batch 64, hidden (32,), M = 10, multiplier 1.02, patience 1
   dense fit, start, early stopping and dropped partial batches;
 - ``reference-engine``: deeplasso's engine run as ``sgd-mimic`` and also with the
   reference's random streams (initial weights, epoch orders); with index ties
-  (``reference-engine-idxties``) it reproduces the reference's rankings, at a tenth of
+  (``reference-engine-idxties``) it gives the reference's rankings on most seeds (its
+  float32 rounding differs, so paths drift apart near their ends), at a twentieth of
   its time, so it can stand in for the reference on more seeds;
+  ``reference-engine-pyours`` runs it through the Python loop (autograd, ``torch.optim``)
+  and reproduces the reference's paths exactly, as ``reference-engine-py`` does with
+  the reference's own prox;
 - ``sgd-path``: deeplasso's engine set up as the reference is: Adam for the dense model,
   then one SGD (lr 1e-3, momentum 0.9) for the whole path, each lambda step ending on its
   last epoch, ``lambda_start`` the reference's auto value on this split (1.64);
@@ -212,34 +216,6 @@ def _refdense_fit(sel, X, y, Xv, yv):
         sel.set_params(path_optimizer="sgd").fit(X, y, X_val=Xv, y_val=yv)
 
 
-def _refstop_fit(sel, X, y, Xv, yv):
-    """path_optimizer="sgd" with the reference's early stopping on the path: the
-    validation objective of the warm start (at the new lambda) is the first best, so an
-    epoch counts only if it improves on where the step began by the tolerance."""
-    orig = P._Trainer.train_lambda
-
-    def train_lambda(self, lam, max_epochs, tol=None):
-        if lam == 0 or self.held_out is not None:
-            return orig(self, lam, max_epochs, tol)
-        tol = self.cfg.tol if tol is None else tol
-        best = self.val_objective(lam)[0]
-        bad = epochs = 0
-        for _ in range(max_epochs):
-            self.epoch(lam)
-            epochs += 1
-            val = self.val_objective(lam)
-            if val[0] < best - tol * abs(best):
-                best, bad = val[0], 0
-            else:
-                bad += 1
-                if bad >= self.cfg.patience:
-                    break
-        return epochs, val
-
-    with patched(P._Trainer, "train_lambda", train_lambda):
-        sel.set_params(path_optimizer="sgd").fit(X, y, X_val=Xv, y_val=yv)
-
-
 def _ref_train_lambda(self, lam, max_epochs, tol=None):
     """lassonet's ``_train`` loop: up to 1000 epochs for the dense model, ``max_epochs``
     on the path; the warm start's validation objective is the first best, an epoch
@@ -257,6 +233,21 @@ def _ref_train_lambda(self, lam, max_epochs, tol=None):
             if bad >= self.cfg.patience:
                 break
     return epochs, val
+
+
+def _refstop_fit(sel, X, y, Xv, yv):
+    """path_optimizer="sgd" with the reference's early stopping on the path: the
+    validation objective of the warm start (at the new lambda) is the first best, so an
+    epoch counts only if it improves on where the step began by the tolerance."""
+    orig = P._Trainer.train_lambda
+
+    def train_lambda(self, lam, max_epochs, tol=None):
+        if lam == 0 or self.held_out is not None:
+            return orig(self, lam, max_epochs, tol)
+        return _ref_train_lambda(self, lam, max_epochs)
+
+    with patched(P._Trainer, "train_lambda", train_lambda):
+        sel.set_params(path_optimizer="sgd").fit(X, y, X_val=Xv, y_val=yv)
 
 
 def _mimic_fit(sel, X, y, Xv, yv):
@@ -279,12 +270,16 @@ class _RefEngine:
     """deeplasso's engine run exactly as the reference runs (``sgd-mimic``'s settings)
     and with its random streams: the initial weights drawn as lassonet draws them
     (``torch.manual_seed(seed)``, then its three ``nn.Linear``) and every epoch's order
-    from the global ``torch.randperm``, as its ``_train`` does. On seed 0 its path
-    gives the reference's ranking, so it stands in for the reference on new seeds at a
-    tenth of the time. Fitted through ``fit_path``; ``ranking_`` etc. as an estimator's."""
+    from the global ``torch.randperm``, as its ``_train`` does. Through the Python loop
+    (``python=True``) it reproduces the reference's paths; in the C epoch its float32
+    rounding differs, the paths drift apart near their ends, and it stands in for the
+    reference on new seeds at a twentieth of the time. Fitted through ``fit_path``;
+    ``ranking_`` and ``feature_importances_`` as an estimator's."""
 
-    def __init__(self, seed):
+    def __init__(self, seed, python=False, ref_prox=False):
         self.seed = seed
+        self.python = python  # autograd + torch.optim instead of the C epoch
+        self.ref_prox = ref_prox  # lassonet's own prox instead of deeplasso's
 
     def fit(self, X, y, X_val, y_val):
         from lassonet.model import LassoNet as RefNet
@@ -303,7 +298,7 @@ class _RefEngine:
             m.body[1].weight.copy_(r.layers[1].weight)
         cfg = P.PathConfig(task="classification", lambda_start=REFERENCE_AUTO_START, path_multiplier=1.02, M=10,
                            path_optimizer="sgd", batch_size=64, patience=10, tol=0.01, active_set=False,
-                           seed=self.seed)
+                           seed=self.seed, fast=not self.python)
 
         def shuffle(tr):
             n, bs = tr.X.shape[0], 64
@@ -312,7 +307,16 @@ class _RefEngine:
 
         torch.set_rng_state(rng)
         t = [torch.as_tensor(a) for a in (X, y, X_val, y_val)]
-        with patched(P._Trainer, "train_lambda", _ref_train_lambda), patched(P._Trainer, "_shuffle", shuffle):
+        prox = P.hier_prox_fused_
+        if self.ref_prox:
+            from lassonet.prox import prox as ref_prox
+
+            def prox(weight, K, lam, M):
+                b, w = ref_prox(weight[:K].clone(), weight[K:].clone(), lambda_=lam, lambda_bar=0, M=M)
+                weight[:K], weight[K:] = b, w
+
+        with patched(P._Trainer, "train_lambda", _ref_train_lambda), patched(P._Trainer, "_shuffle", shuffle), \
+                patched(P, "hier_prox_fused_", prox):
             self.path_ = P.fit_path(m, *t, cfg)
         self.ranking_ = self.path_.ranking()
         self.feature_importances_ = self.path_.feature_importances()
@@ -332,9 +336,12 @@ def run(variant, split, seed):
     else:
         sel = LassoNetClassifier(hidden_dims=(32,), batch_size=64, path_multiplier=1.02, M=10, patience=10,
                                  random_state=seed, verbose=0)
-        if variant == "reference-engine":
-            sel = _RefEngine(seed)
+        if variant.startswith("reference-engine"):
+            sel = _RefEngine(seed, python=variant.startswith("reference-engine-py"),
+                             ref_prox=variant == "reference-engine-py")
         {"reference-engine": lambda *a: sel.fit(*a),
+         "reference-engine-py": lambda *a: sel.fit(*a),
+         "reference-engine-pyours": lambda *a: sel.fit(*a),
          "deeplasso": lambda *a: sel.fit(a[0], a[1], X_val=a[2], y_val=a[3]),
          "sgd-path": lambda *a: _sgd_path_fit(sel, *a),
          "adam-precond": lambda *a: _precond_fit(sel, *a),
