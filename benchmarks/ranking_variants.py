@@ -21,7 +21,7 @@ digits_selection.py (batch 64, hidden (32,), M = 10, multiplier 1.02, patience 1
 - ``reference-engine``: deeplasso's engine run as ``sgd-mimic`` and also with the
   reference's random streams (initial weights, epoch orders); with index ties
   (``reference-engine-idxties``) it gives the reference's rankings on most seeds (its
-  float32 rounding differs, so paths drift apart near their ends), at a twentieth of
+  float32 rounding differs, so paths drift apart near their ends), at about a twentieth of
   its time, so it can stand in for the reference on more seeds;
   ``reference-engine-pyours`` runs it through the Python loop (autograd, ``torch.optim``)
   and reproduces the reference's paths exactly, as ``reference-engine-py`` does with
@@ -273,7 +273,7 @@ class _RefEngine:
     from the global ``torch.randperm``, as its ``_train`` does. Through the Python loop
     (``python=True``) it reproduces the reference's paths; in the C epoch its float32
     rounding differs, the paths drift apart near their ends, and it stands in for the
-    reference on new seeds at a twentieth of the time. Fitted through ``fit_path``;
+    reference on new seeds at about a twentieth of the time. Fitted through ``fit_path``;
     ``ranking_`` and ``feature_importances_`` as an estimator's."""
 
     def __init__(self, seed, python=False, ref_prox=False):
