@@ -60,17 +60,11 @@ def reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience):
     return dt, ref.feature_importances_.numpy().astype(float), np.sum(norms, axis=0), len(path)
 
 
-def reference(Xtr, Xva, ytr, yva, seed, batch_size, patience, ties="index"):
+def reference(Xtr, Xva, ytr, yva, seed, batch_size, patience):
     """The reference's ranking. The package gives importances only; features that left at
-    the same lambda are ordered by index (``ties="index"``, a stable sort, as this
-    benchmark did from the start) or by deeplasso's rule, the larger sum over the path of
-    ``||theta_j||`` first (``ties="norm"``)."""
-    dt, imp, norm_sum, n_points = reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience)
-    if ties == "index":
-        ranking = np.argsort(-imp, kind="stable")
-    else:
-        ranking = np.lexsort((-norm_sum, -imp))
-    return dt, ranking, n_points
+    the same lambda are ordered by index (a stable sort)."""
+    dt, imp, _, n_points = reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience)
+    return dt, np.argsort(-imp, kind="stable"), n_points
 
 
 def main():

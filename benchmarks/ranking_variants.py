@@ -217,9 +217,11 @@ def _refdense_fit(sel, X, y, Xv, yv):
 
 
 def _ref_train_lambda(self, lam, max_epochs, tol=None):
-    """lassonet's ``_train`` loop: up to 1000 epochs for the dense model, ``max_epochs``
-    on the path; the warm start's validation objective is the first best, an epoch
-    counts only if it improves on the best by the tolerance; ends on the last epoch."""
+    """lassonet's ``_train`` loop, in place of ``_Trainer.train_lambda`` (whose signature
+    it keeps; the tolerance is always ``cfg.tol``): up to 1000 epochs for the dense model,
+    ``max_epochs`` on the path; the warm start's validation objective is the first best,
+    an epoch counts only if it improves on the best by the tolerance; ends on the last
+    epoch."""
     best = self.val_objective(lam)[0]
     bad = epochs = 0
     for _ in range(1000 if lam == 0 else max_epochs):
