@@ -252,6 +252,13 @@ def _refstop_fit(sel, X, y, Xv, yv):
         sel.set_params(path_optimizer="sgd").fit(X, y, X_val=Xv, y_val=yv)
 
 
+def _full_batches(X, y, perm, bs):
+    """An epoch's ``_shuffle`` result with the last, partial batch dropped, as lassonet's
+    ``_train`` does: the kept rows gathered in ``perm``'s order, then read in order."""
+    keep = perm[: X.shape[0] // bs * bs]
+    return X.index_select(0, keep), y.index_select(0, keep), torch.arange(keep.numel()), bs
+
+
 def _mimic_fit(sel, X, y, Xv, yv):
     """path_optimizer="sgd" with every setting of the reference's at once: its dense fit
     (up to 1000 epochs, 1% tolerance, ending on the last epoch), its start (1.64 on this
@@ -260,9 +267,7 @@ def _mimic_fit(sel, X, y, Xv, yv):
     orig_shuffle = P._Trainer._shuffle
 
     def shuffle(self):
-        X, yy, perm, bs = orig_shuffle(self)
-        keep = perm[: X.shape[0] // bs * bs]
-        return X.index_select(0, keep), yy.index_select(0, keep), torch.arange(keep.numel()), bs
+        return _full_batches(*orig_shuffle(self))
 
     with patched(P._Trainer, "train_lambda", _ref_train_lambda), patched(P._Trainer, "_shuffle", shuffle):
         sel.set_params(path_optimizer="sgd", lambda_start=REFERENCE_AUTO_START).fit(X, y, X_val=Xv, y_val=yv)
@@ -302,10 +307,8 @@ class _RefEngine:
                            path_optimizer="sgd", batch_size=64, patience=10, tol=0.01, active_set=False,
                            seed=self.seed, fast=not self.python)
 
-        def shuffle(tr):
-            n, bs = tr.X.shape[0], 64
-            perm = torch.randperm(n)[: n // bs * bs]  # the global generator, as lassonet's _train
-            return tr.X.index_select(0, perm), tr.y.index_select(0, perm), torch.arange(perm.numel()), bs
+        def shuffle(tr):  # the global generator, as lassonet's _train
+            return _full_batches(tr.X, tr.y, torch.randperm(tr.X.shape[0]), 64)
 
         torch.set_rng_state(rng)
         t = [torch.as_tensor(a) for a in (X, y, X_val, y_val)]
@@ -336,29 +339,29 @@ def run(variant, split, seed):
     if variant == "reference":
         _, imp, norm_sum, n_points = reference_path(Xtr, Xva, ytr, yva, seed, 64, 10)
     else:
-        sel = LassoNetClassifier(hidden_dims=(32,), batch_size=64, path_multiplier=1.02, M=10, patience=10,
-                                 random_state=seed, verbose=0)
-        if variant.startswith("reference-engine"):
-            sel = _RefEngine(seed, python=variant.startswith("reference-engine-py"),
-                             ref_prox=variant == "reference-engine-py")
-        {"reference-engine": lambda *a: sel.fit(*a),
-         "reference-engine-py": lambda *a: sel.fit(*a),
-         "reference-engine-pyours": lambda *a: sel.fit(*a),
-         "deeplasso": lambda *a: sel.fit(a[0], a[1], X_val=a[2], y_val=a[3]),
-         "sgd-path": lambda *a: _sgd_path_fit(sel, *a),
-         "adam-precond": lambda *a: _precond_fit(sel, *a),
-         "deeplasso-sgd": lambda *a: sel.set_params(path_optimizer="sgd").fit(a[0], a[1], X_val=a[2], y_val=a[3]),
-         "sgd-refdense": lambda *a: _refdense_fit(sel, *a),
-         "sgd-refstop": lambda *a: _refstop_fit(sel, *a),
-         "sgd-mimic": lambda *a: _mimic_fit(sel, *a),
-         "sgd-refstart": lambda *a: sel.set_params(path_optimizer="sgd", lambda_start=REFERENCE_AUTO_START).fit(
-             a[0], a[1], X_val=a[2], y_val=a[3]),
-         "adam-rowv": lambda *a: _shared_v_fit(sel, *a, shared="row"),
-         "adam-layerv": lambda *a: _shared_v_fit(sel, *a, shared="layer")}[variant](Xtr, ytr, Xva, yva)
+        engine = {"reference-engine": (False, False), "reference-engine-py": (True, True),
+                  "reference-engine-pyours": (True, False)}  # (Python loop, lassonet's prox)
+        if variant in engine:
+            python, ref_prox = engine[variant]
+            sel = _RefEngine(seed, python=python, ref_prox=ref_prox).fit(Xtr, ytr, Xva, yva)
+        else:
+            sel = LassoNetClassifier(hidden_dims=(32,), batch_size=64, path_multiplier=1.02, M=10, patience=10,
+                                     random_state=seed, verbose=0)
+            {"deeplasso": lambda *a: sel.fit(a[0], a[1], X_val=a[2], y_val=a[3]),
+             "sgd-path": lambda *a: _sgd_path_fit(sel, *a),
+             "adam-precond": lambda *a: _precond_fit(sel, *a),
+             "deeplasso-sgd": lambda *a: sel.set_params(path_optimizer="sgd").fit(a[0], a[1], X_val=a[2], y_val=a[3]),
+             "sgd-refdense": lambda *a: _refdense_fit(sel, *a),
+             "sgd-refstop": lambda *a: _refstop_fit(sel, *a),
+             "sgd-mimic": lambda *a: _mimic_fit(sel, *a),
+             "sgd-refstart": lambda *a: sel.set_params(path_optimizer="sgd", lambda_start=REFERENCE_AUTO_START).fit(
+                 a[0], a[1], X_val=a[2], y_val=a[3]),
+             "adam-rowv": lambda *a: _shared_v_fit(sel, *a, shared="row"),
+             "adam-layerv": lambda *a: _shared_v_fit(sel, *a, shared="layer")}[variant](Xtr, ytr, Xva, yva)
         imp, n_points = sel.feature_importances_, len(sel.path_)
         norm_sum = np.stack([p.theta_norm for p in sel.path_.points]).sum(axis=0)
     seconds = time.perf_counter() - t
-    by_norm = np.lexsort((-norm_sum, -imp))  # deeplasso's rule (PathResult.ranking)
+    by_norm = np.lexsort((-norm_sum, -imp))  # deeplasso's rule (Path.ranking)
     by_index = np.argsort(-imp, kind="stable")
     if variant == "reference":
         rankings = {"reference": by_index, "reference-normties": by_norm}
