@@ -180,7 +180,7 @@ def test_refit_trains_only_the_support_and_beats_the_shrunk_path_model(planted_c
     np.testing.assert_array_equal(refitted.support_, plain.support_)
     np.testing.assert_array_equal(refitted.feature_importances_, plain.feature_importances_)
     assert refitted.best_index_ == plain.best_index_
-    W = refitted.module_.input_weight.detach().numpy()
+    W = refitted.module_.input_weight.detach().cpu().numpy()
     assert not W[:, ~refitted.support_].any()
     K = refitted.module_.n_outputs
     # the hierarchy still holds on the refit model
@@ -212,13 +212,14 @@ def test_refit_function_relaxes_a_path_point(planted_classification):
     X, y = planted_classification
     clf = LassoNetClassifier(**QUICK, n_features_to_select=3, store_path_weights=True, random_state=0).fit(X, y)
     point = clf.path_model(clf.best_index_).float()
-    tX, ty = torch.as_tensor(X), torch.as_tensor(y)
+    dev = point.input_weight.device  # where the estimator was fitted
+    tX, ty = torch.as_tensor(X, device=dev), torch.as_tensor(y, device=dev)
     with torch.no_grad():
         before = float(torch.nn.functional.cross_entropy(point(tX), ty))
     cfg = PathConfig(batch_size=64, lr=3e-3, max_epochs=30, patience=5)
     epochs, val_loss, val_score = refit(point, tX, ty, tX, ty, cfg, clf.support_)
     assert 1 <= epochs <= 30
-    assert not point.input_weight.detach()[:, ~clf.support_].any()
+    assert not point.input_weight.detach().cpu()[:, ~clf.support_].any()
     assert val_loss < 0.6 * before and val_score > 0.9
     with pytest.raises(ValueError, match="one flag per feature"):
         refit(point, tX, ty, tX, ty, cfg, np.ones(3, dtype=bool))

@@ -359,7 +359,8 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         return np.concatenate(outs) if outs else np.zeros((0, model.n_outputs))
 
     def path_model(self, index: int) -> LassoNet:
-        """The torch module of path point ``index`` (needs ``store_path_weights=True``)."""
+        """The torch module of path point ``index`` (needs ``store_path_weights=True``), in
+        float64, on the device the estimator was fitted on."""
         check_is_fitted(self, "path_")
         point = self.path_[index]
         if point.state is None:
@@ -376,10 +377,11 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         """
         X = self._validate_X(X, reset=False)
         out = []
-        Xt = torch.as_tensor(np.asarray(X, dtype=np.float64))
+        dev = next(self.module_.parameters()).device
+        Xt = torch.as_tensor(np.asarray(X, dtype=np.float64), device=dev)
         for i in range(len(self.path_)):
             with torch.no_grad():
-                z = self.path_model(i)(Xt).numpy()
+                z = self.path_model(i)(Xt).cpu().numpy()
             out.append(self._score_outputs(z, y))
         return np.array(out)
 

@@ -16,6 +16,7 @@ goes through the generic autograd step.
 from __future__ import annotations
 
 import ctypes
+import os
 
 import torch
 from torch import nn
@@ -141,6 +142,11 @@ class FastAdamStep:
         self._epoch = None  # the bound C epoch kernel, once looked up (False: none)
         # SGD with this momentum instead of Adam (see use_sgd); exp_avg is then its buffer
         self.sgd_momentum: float | None = None
+        self._neg_one = torch.tensor(-1.0, dtype=ref.dtype, device=ref.device)
+        # CUDA graphs of one step (see graph_epoch), by batch size; cleared by set_active
+        self._graphs: dict = {}
+        self._graph_key = None
+        self._thr = torch.zeros((), dtype=ref.dtype, device=ref.device)  # the graphs' prox threshold
         self._thr_bw = torch.ops.aten.threshold_backward.default
         self._thr_bw_out = torch.ops.aten.threshold_backward.grad_input
 
@@ -192,6 +198,7 @@ class FastAdamStep:
             self.gW_in[:, leaving] = 0
         if back.numel():
             self.v_in[:, back] = self.v_frozen[:, back]
+        self._graphs.clear()  # they gather and multiply the old columns
         if active is None or int(active.numel()) == d:
             self.active, self._act = None, {}
             return
@@ -228,6 +235,7 @@ class FastAdamStep:
         momentum)``, buffer starting at zero) instead of Adam: the reference package's
         path optimiser. The Adam moments are dropped; ``exp_avg`` holds the buffer."""
         self.sgd_momentum = float(momentum)
+        self._graphs.clear()  # they hold Adam's update
         self.exp_avg.zero_()
         self.exp_avg_sq.zero_()
 
@@ -243,6 +251,7 @@ class FastAdamStep:
         self.t = int(state["step"])
         self.step_t.fill_(float(self.t))
         self.sgd_momentum = state.get("sgd_momentum")
+        self._graphs.clear()
 
     @torch.no_grad()
     def step(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
@@ -291,8 +300,7 @@ class FastAdamStep:
                 onehot = torch.index_select(bufs["neg_eye"], 0, yb, out=bufs["onehot"])
                 torch.add(onehot, sm, alpha=1.0 / B, out=dout)
             else:
-                sm.index_put_((self._ar(B, xb), yb), torch.tensor(-1.0, dtype=sm.dtype, device=sm.device),
-                              accumulate=True)
+                sm.index_put_((self._ar(B, xb), yb), self._neg_one, accumulate=True)
                 w = self.cw[yb]
                 torch.mul(sm, (w / w.sum()).unsqueeze(1), out=dout)
         else:
@@ -355,6 +363,88 @@ class FastAdamStep:
         self.t += (n + batch_size - 1) // batch_size
         self.step_t.fill_(float(self.t))
         return True
+
+    # ---- a whole epoch as replays of a CUDA graph
+    @staticmethod
+    def graphs_enabled() -> bool:
+        """CUDA graphs are used unless ``DEEPLASSO_CUDA_GRAPHS=0`` (then the eager loop runs)."""
+        return os.environ.get("DEEPLASSO_CUDA_GRAPHS", "1").lower() not in ("0", "false", "no", "off")
+
+    @torch.no_grad()
+    def graph_epoch(self, X: torch.Tensor, y: torch.Tensor, perm: torch.Tensor, batch_size: int,
+                    prox_lam: float, M: float) -> bool:
+        """One shuffled pass on CUDA with one graph launch per mini-batch: the same
+        update as :meth:`step` followed by the hier-prox, in the same order, as
+        :meth:`native_epoch` does on CPU.
+
+        Why: a step is about fifty small kernels (most of them the prox's), each a few
+        microseconds of GPU work but tens of microseconds of Python and launch overhead.
+        The step is captured once per batch size (gather of the batch's rows from ``X``
+        by an index buffer, forward, backward, Adam or SGD, prox with the threshold read
+        from a device scalar, so one graph serves every lambda); each batch then costs a
+        copy of its indices and one replay, and nothing waits for the GPU. Returns False
+        where it does not apply (not CUDA, graphs switched off); the caller then runs
+        the eager loop, which computes the same thing.
+        """
+        dev = self.flat.device
+        if dev.type != "cuda" or X.device != dev or not self.graphs_enabled():
+            return False
+        key = (X.data_ptr(), tuple(X.shape), y.data_ptr(), float(M), self.sgd_momentum)
+        if key != self._graph_key:
+            self._graphs.clear()
+            self._graph_key = key
+        self._thr.fill_(float(prox_lam))
+        self.step_t.fill_(float(self.t))
+        perm = perm.to(device=dev, dtype=torch.int64)
+        n = X.shape[0]
+        for start in range(0, n, batch_size):
+            B = min(batch_size, n - start)
+            graph, idx = self._graphs[B][:2] if B in self._graphs else self._capture(X, y, B, M)
+            idx.copy_(perm[start:start + B])
+            graph.replay()
+        self.t += (n + batch_size - 1) // batch_size
+        return True
+
+    def _graph_body(self, X, y, idx, xb, yb, M: float) -> None:
+        torch.index_select(X, 0, idx, out=xb)
+        torch.index_select(y, 0, idx, out=yb)
+        self._backward(xb, yb)
+        if self.sgd_momentum is not None:
+            self.exp_avg.mul_(self.sgd_momentum).add_(self.grad)
+            self.flat.add_(self.exp_avg, alpha=-self.lr)
+        else:
+            self.step_t.add_(1.0)
+            torch._fused_adam_(
+                [self.flat], [self.grad], [self.exp_avg], [self.exp_avg_sq], [], [self.step_t],
+                lr=self.lr, beta1=self.betas[0], beta2=self.betas[1], weight_decay=0.0, eps=self.eps,
+                amsgrad=False, maximize=False,
+            )
+        hier_prox_fused_(self.W_in, self.K, self._thr, M, native=False)
+
+    @torch.no_grad()
+    def _capture(self, X, y, B: int, M: float):
+        """Capture one step of batch size ``B``. A warm-up step on a side stream first
+        (it initialises cuBLAS and the allocator), then the state is put back: the
+        capture itself runs nothing."""
+        idx = torch.zeros(B, dtype=torch.int64, device=X.device)
+        xb = X.new_empty((B,) + tuple(X.shape[1:]))
+        yb = y.new_empty((B,) + tuple(y.shape[1:]))
+        saved = [t.clone() for t in (self.flat, self.grad, self.exp_avg, self.exp_avg_sq, self.step_t)]
+        side = torch.cuda.Stream(device=X.device)
+        side.wait_stream(torch.cuda.current_stream(X.device))
+        with torch.cuda.stream(side):
+            self._graph_body(X, y, idx, xb, yb, M)
+        torch.cuda.current_stream(X.device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            self._graph_body(X, y, idx, xb, yb, M)
+        for t, s in zip((self.flat, self.grad, self.exp_avg, self.exp_avg_sq, self.step_t), saved):
+            t.copy_(s)
+        # the graph reads and writes these buffers at fixed addresses: they must live as
+        # long as it does (a freed xb would be handed to the next allocation, e.g. the
+        # next epoch's order, and overwritten by every replay)
+        self._graphs[B] = (graph, idx, xb, yb)
+        return graph, idx
 
     def _bind_epoch(self):
         found = native_epoch_function(self.flat.dtype)

@@ -354,7 +354,9 @@ class _Trainer:
         X = self.X if self.Xa is None else self.Xa
         n = X.shape[0]
         bs = n if self.cfg.batch_size is None else min(int(self.cfg.batch_size), n)
-        perm = torch.randperm(n, generator=self.gen).to(X.device)
+        # drawn on the CPU whatever the device: a seed gives the same batches on CPU and
+        # GPU; the copy does not make the host wait
+        perm = torch.randperm(n, generator=self.gen).to(X.device, non_blocking=True)
         return X, self.y, perm, bs
 
     @staticmethod
@@ -377,7 +379,9 @@ class _Trainer:
         X, y, perm, bs = self._shuffle()
         if self.fast:
             # the whole pass in one C call where it applies (same batches, same update)
-            if self.groups is None and self.opt.native_epoch(X, y, perm, bs, lam * self.lr, self.cfg.M):
+            if self.groups is None and (
+                    self.opt.native_epoch(X, y, perm, bs, lam * self.lr, self.cfg.M)
+                    or self.opt.graph_epoch(X, y, perm, bs, lam * self.lr, self.cfg.M)):
                 return self.opt.flat.sum()
             step, prox = self.opt.step, self._prox_call(lam)
             for xb, yb in self._batches(X, y, perm, bs):
@@ -523,6 +527,19 @@ def torch_threads(n: int | None):
             torch.set_num_threads(old)
 
 
+@contextlib.contextmanager
+def deterministic_cudnn(X: torch.Tensor):
+    """On CUDA, cuDNN's deterministic algorithms (and no autotuning) for the duration: a
+    CNN body's convolution gradients are otherwise summed in a varying order, and the
+    same seed would not give the same path. Nothing changes on CPU."""
+    if X.device.type != "cuda":
+        yield
+        return
+    cudnn = torch.backends.cudnn
+    with cudnn.flags(enabled=cudnn.enabled, benchmark=False, deterministic=True, allow_tf32=cudnn.allow_tf32):
+        yield
+
+
 def auto_threads(X: torch.Tensor, width: int, batch_size: int | None) -> int | None:
     """One thread for small steps on CPU, else leave the setting alone.
 
@@ -575,7 +592,7 @@ def fit_path(
         Raises :class:`NonFiniteLossError` (carrying the partial path) if the loss
         stops being finite.
     """
-    with torch_threads(_threads(config, X, model)):
+    with torch_threads(_threads(config, X, model)), deterministic_cudnn(X):
         return _fit_path(model, X, y, X_val, y_val, config, callback, checkpoint)
 
 
@@ -614,7 +631,7 @@ def refit(
         raise ValueError(f"support has shape {tuple(keep.shape)}; expected one flag per feature, ({model.n_features},).")
     with torch.no_grad():
         model.input_weight[:, ~keep] = 0
-    with torch_threads(_threads(config, X, model)):
+    with torch_threads(_threads(config, X, model)), deterministic_cudnn(X):
         # its own stream: the refit's batches do not depend on how long the path ran
         gen = torch.Generator().manual_seed(int(config.seed) + 1)
         trainer = _Trainer(model, X, y, X_val, y_val, config, gen)
