@@ -6,7 +6,7 @@ same standardised 80/20 split of scikit-learn's digits; then a plain (32,) MLP i
 retrained on each method's top-k features (k = 32, 16, 8, 4) with the same seeds.
 Prints wall times, their ratio, and the retrained test accuracies side by side.
 
-    python benchmarks/digits_selection.py [--seeds 3] [--patience 10] [--threads 1] [--no-reference]
+    python benchmarks/digits_selection.py [--seeds 3] [--patience 10] [--threads 1] [--no-reference] [--device cuda]
 """
 
 import argparse
@@ -33,22 +33,23 @@ def data(seed=0):
     return [sc.transform(a).astype(np.float32) for a in (Xtr, Xva, Xte)] + [ytr, yva, yte]
 
 
-def ours(Xtr, Xva, ytr, yva, seed, batch_size, patience, lambda_start="auto"):
+def ours(Xtr, Xva, ytr, yva, seed, batch_size, patience, lambda_start="auto", device="cpu"):
     sel = LassoNetClassifier(hidden_dims=(32,), batch_size=batch_size, path_multiplier=1.02, M=10,
-                             patience=patience, lambda_start=lambda_start, random_state=seed, verbose=0)
+                             patience=patience, lambda_start=lambda_start, random_state=seed, verbose=0,
+                             device=device)
     t = time.perf_counter()
     sel.fit(Xtr, ytr, X_val=Xva, y_val=yva)
     return time.perf_counter() - t, sel.ranking_, len(sel.path_)
 
 
-def reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience):
+def reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience, device="cpu"):
     """The reference's path: (seconds, importances, sum over the path's points of each
     feature's ||theta_j||, number of points). The norms are read by a callback after each
     point, which does not touch the model or the random state."""
     from lassonet import LassoNetClassifier as Ref
 
     ref = Ref(hidden_dims=(32,), batch_size=batch_size, path_multiplier=1.02, M=10, patience=patience,
-              random_state=seed, torch_seed=seed, verbose=0)
+              random_state=seed, torch_seed=seed, verbose=0, device=torch.device(device))
     norms = []
 
     def record(model, hist):
@@ -57,13 +58,14 @@ def reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience):
     t = time.perf_counter()
     path = ref.path(Xtr, ytr, X_val=Xva, y_val=yva, return_state_dicts=False, callback=record)
     dt = time.perf_counter() - t
-    return dt, ref.feature_importances_.numpy().astype(float), np.sum(norms, axis=0), len(path)
+    imp = torch.as_tensor(ref.feature_importances_).cpu().numpy().astype(float)
+    return dt, imp, np.sum(norms, axis=0), len(path)
 
 
-def reference(Xtr, Xva, ytr, yva, seed, batch_size, patience):
+def reference(Xtr, Xva, ytr, yva, seed, batch_size, patience, device="cpu"):
     """The reference's ranking. The package gives importances only; features that left at
     the same lambda are ordered by index (a stable sort)."""
-    dt, imp, _, n_points = reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience)
+    dt, imp, _, n_points = reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience, device)
     return dt, np.argsort(-imp, kind="stable"), n_points
 
 
@@ -75,6 +77,7 @@ def main():
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--lambda-start", default="auto", help="deeplasso's lambda_start ('auto' or a number)")
     ap.add_argument("--no-reference", action="store_true")
+    ap.add_argument("--device", default="cpu", help="both packages' device ('cuda' on a GPU machine)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads for both (1: robust when the machine is shared; OpenMP threads "
                          "competing with another process slow small steps by large, unequal factors)")
@@ -85,8 +88,8 @@ def main():
     times = {"deeplasso": [], "reference": []}
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         lam0 = args.lambda_start if args.lambda_start == "auto" else float(args.lambda_start)
-        runners = [("deeplasso", lambda *a: ours(*a, lambda_start=lam0))]
-        runners += [] if args.no_reference else [("reference", reference)]
+        runners = [("deeplasso", lambda *a: ours(*a, lambda_start=lam0, device=args.device))]
+        runners += [] if args.no_reference else [("reference", lambda *a: reference(*a, device=args.device))]
         for name, fn in runners:  # alternate within a seed
             dt, ranking, n_points = fn(Xtr, Xva, ytr, yva, seed, args.batch_size, args.patience)
             times[name].append(dt)

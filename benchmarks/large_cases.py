@@ -67,6 +67,7 @@ from torch import nn
 import deeplasso
 from deeplasso import LassoNet, PathConfig, fit_path, refit
 from deeplasso.data import load, paper_split, preprocess_split, subsample_per_class
+from deeplasso.data.splits import Split
 from deeplasso.selection import random_features, retrain_score
 
 CASES = {
@@ -74,6 +75,13 @@ CASES = {
     "cifar10": dict(dataset="cifar10", hidden=(80, 100), ks=(31, 100, 307), ref_steps=5),
 }
 REPO = FsPath(__file__).resolve().parents[1]
+DEV = torch.device("cpu")  # --device; deeplasso's models and data live there, the reference gets device=DEV
+
+
+def sync():
+    """Wait for the GPU (no-op on CPU): timings then include the queued work."""
+    if DEV.type == "cuda":
+        torch.cuda.synchronize(DEV)
 
 
 # --------------------------------------------------------------------------- output
@@ -106,13 +114,35 @@ def say(*a):
 # --------------------------------------------------------------------------- data
 
 
+_SPLIT_ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test", "idx_train", "idx_val", "idx_test")
+
+
 def get_data(args, case):
-    ds = load(case["dataset"], data_dir=args.data_dir, download=False)
-    split = paper_split(ds, random_state=0)
-    if args.max_train or args.max_val or args.max_test:
-        per = lambda n: None if not n else max(1, n // split.n_classes)
-        split = subsample_per_class(split, n_train=per(args.max_train), n_val=per(args.max_val),
-                                    n_test=per(args.max_test), random_state=0)
+    f = FsPath(args.split_file) if args.split_file else None
+    if f and f.exists():  # the uint8 split written by an earlier run (e.g. for a GPU machine)
+        with np.load(f, allow_pickle=False) as z:
+            meta = json.loads(bytes(z["meta"]).decode())
+            if meta["name"] != case["dataset"]:
+                raise SystemExit(f"{f} holds a {meta['name']} split, not {case['dataset']}")
+            split = Split(**{k: z[k] for k in _SPLIT_ARRAYS}, classes=tuple(meta["classes"]),
+                          image_shape=tuple(meta["image_shape"]), name=meta["name"], scheme=meta["scheme"])
+        say(f"split from {f}: {split}")
+    else:
+        ds = load(case["dataset"], data_dir=args.data_dir, download=False)
+        split = paper_split(ds, random_state=0)
+        if args.max_train or args.max_val or args.max_test:
+            per = lambda n: None if not n else max(1, n // split.n_classes)
+            split = subsample_per_class(split, n_train=per(args.max_train), n_val=per(args.max_val),
+                                        n_test=per(args.max_test), random_state=0)
+        if f:
+            f.parent.mkdir(parents=True, exist_ok=True)
+            tmp = f.with_name(f.name + ".tmp.npz")
+            meta = dict(name=split.name, scheme=split.scheme, classes=list(split.classes),
+                        image_shape=list(split.image_shape))
+            np.savez(tmp, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+                     **{k: getattr(split, k) for k in _SPLIT_ARRAYS})
+            os.replace(tmp, f)
+            say(f"split written to {f}: {split}")
     p = preprocess_split(split, "imagenet")
     return p.X_train, p.y_train, p.X_val, p.y_val, p.X_test, p.y_test
 
@@ -196,7 +226,7 @@ def ref_classifier(args, hidden, seed, n_iters, patience, **kw):
     path_optim = adam if args.ref_path_optim == "adam" else partial(torch.optim.SGD, lr=1e-3, momentum=0.9)
     return Ref(hidden_dims=tuple(hidden), batch_size=args.batch_size, M=args.M, path_multiplier=args.path_multiplier,
                optim=(adam, path_optim), n_iters=n_iters, patience=patience, tol=1 - args.tol,
-               device="cpu", verbose=0, random_state=seed, torch_seed=seed, **kw)
+               device=DEV, verbose=0, random_state=seed, torch_seed=seed, **kw)
 
 
 # --------------------------------------------------------------------------- flops part
@@ -206,14 +236,14 @@ def matmul_loop(d, hidden, K, B, n_iter):
     """Seconds per step of the bare matmuls of one training step (see step_flops)."""
     g = torch.Generator().manual_seed(0)
     dims = layer_dims(d, hidden, K)
-    X = torch.randn(B, d, generator=g)
-    Ws = [torch.randn(b, a, generator=g) * 0.01 for a, b in dims]
-    outs = [torch.empty(B, b) for a, b in dims]  # output of each layer
+    X = torch.randn(B, d, generator=g).to(DEV)
+    Ws = [(torch.randn(b, a, generator=g) * 0.01).to(DEV) for a, b in dims]
+    outs = [torch.empty(B, b, device=DEV) for a, b in dims]  # output of each layer
     # input of each layer: X, then the hidden block of the fused output, then the previous output
     ins = [X, outs[0][:, K:]] + outs[1:-1]
-    grads = [torch.randn(B, b, generator=g) for a, b in dims]  # d loss / d output
-    dW = [torch.empty(b, a) for a, b in dims]
-    dIn = [torch.empty(B, a) for a, b in dims]
+    grads = [torch.randn(B, b, generator=g).to(DEV) for a, b in dims]  # d loss / d output
+    dW = [torch.empty(b, a, device=DEV) for a, b in dims]
+    dIn = [torch.empty(B, a, device=DEV) for a, b in dims]
 
     def step():
         for i in range(len(dims)):
@@ -226,19 +256,27 @@ def matmul_loop(d, hidden, K, B, n_iter):
 
     for _ in range(20):
         step()
+    sync()
     t = time.perf_counter()
     for _ in range(n_iter):
         step()
+    sync()
     return (time.perf_counter() - t) / n_iter
 
 
 def peak_matmul(n=2048, reps=5):
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    c = torch.empty(n, n)
+    """FLOP/s of an n^3 float32 matmul (on CUDA: n = 8192, 20 products, with torch's
+    default float32 matmul precision, as in training)."""
+    if DEV.type == "cuda":
+        n, reps = 8192, 20
+    a, b = torch.randn(n, n, device=DEV), torch.randn(n, n, device=DEV)
+    c = torch.empty(n, n, device=DEV)
     torch.mm(a, b, out=c)
+    sync()
     t = time.perf_counter()
     for _ in range(reps):
         torch.mm(a, b, out=c)
+    sync()
     return 2 * n ** 3 * reps / (time.perf_counter() - t)
 
 
@@ -298,7 +336,7 @@ def epoch_ours(args, hidden, data, st, lam, seed):
     d, K = Xtr.shape[1], int(ytr.max()) + 1
     E = args.epochs
     torch.manual_seed(seed)
-    model = LassoNet(d, K, hidden)
+    model = LassoNet(d, K, hidden).to(DEV)
     cfg = PathConfig(lambda_start=float(lam), lambda_max=float(lam), path_multiplier=args.path_multiplier, M=args.M,
                      batch_size=args.batch_size, max_epochs=E, dense_max_epochs=E, patience=E + 1, tol=args.tol,
                      seed=seed, num_threads=args.threads)
@@ -330,13 +368,14 @@ def epoch_ref(args, hidden, data, st, lam, seed):
             marks.append(time.perf_counter())
 
     t0 = time.perf_counter()
-    hist = ref.path(Xtr, ytr, X_val=Xva, y_val=yva, lambda_seq=[float(lam)], callback=cb, return_state_dicts=False)
+    hist = ref.path(Xtr.cpu(), ytr.cpu(), X_val=Xva.cpu(), y_val=yva.cpu(), lambda_seq=[float(lam)], callback=cb,
+                    return_state_dicts=False)
     return dict(dense=(marks[0] - t0) / hist[0].n_iters, mid=(marks[2] - marks[1]) / hist[1].n_iters,
                 dense_epochs=hist[0].n_iters, mid_epochs=hist[1].n_iters, mid_k=int(hist[1].selected.sum()))
 
 
 def part_epoch(args, case, data, rec, summary):
-    Xtr, ytr, Xva, yva = (torch.as_tensor(a) for a in data[:4])
+    Xtr, ytr, Xva, yva = (torch.as_tensor(a).to(DEV) for a in data[:4])
     d, K, hidden, B = Xtr.shape[1], int(ytr.max()) + 1, case["hidden"], args.batch_size
     st, meta = make_mid_state(args, case, data, rec)
     lam = meta["lambda"]
@@ -383,7 +422,7 @@ def path_ours(args, hidden, data, seed, Xte, yte, rec=lambda **kw: None, ks=()):
     Xtr, ytr, Xva, yva = data
     d, K = Xtr.shape[1], int(ytr.max()) + 1
     torch.manual_seed(seed)
-    model = LassoNet(d, K, hidden)
+    model = LassoNet(d, K, hidden).to(DEV)
     lam_max = math.inf
     cfg = PathConfig(lambda_start="auto", path_multiplier=args.path_multiplier, M=args.M, batch_size=args.batch_size,
                      path_optimizer=args.path_optimizer,
@@ -420,7 +459,7 @@ def path_ours(args, hidden, data, seed, Xte, yte, rec=lambda **kw: None, ks=()):
     for k in ks if ranking is not None else ():
         t = time.perf_counter()
         torch.manual_seed(seed)
-        m = LassoNet(d, K, hidden)
+        m = LassoNet(d, K, hidden).to(DEV)
         support = np.zeros(d, dtype=bool)
         support[ranking[:k]] = True
         epochs, _, _ = refit(m, Xtr, ytr, Xva, yva, cfg, support)
@@ -459,8 +498,9 @@ def path_ref(args, hidden, data, seed, Xte, yte, lam0, n_steps, rec=lambda **kw:
 
     t = marks[0] = time.perf_counter()
     try:
-        ref.path(Xtr, ytr, X_val=Xva, y_val=yva, lambda_seq=seq, callback=cb, return_state_dicts=False)
-        imp = ref.feature_importances_.numpy()
+        ref.path(Xtr.cpu(), ytr.cpu(), X_val=Xva.cpu(), y_val=yva.cpu(), lambda_seq=seq, callback=cb,
+                 return_state_dicts=False)
+        imp = torch.as_tensor(ref.feature_importances_).cpu().numpy()
         ranking = np.argsort(-imp, kind="stable")
     except Stop:
         ranking = None
@@ -478,7 +518,7 @@ def acc_at_k(points, k):
 
 
 def part_path(args, case, data, rec, summary):
-    Xtr, ytr, Xva, yva, Xte, yte = (torch.as_tensor(a) for a in data)
+    Xtr, ytr, Xva, yva, Xte, yte = (torch.as_tensor(a).to(DEV) for a in data)
     hidden = case["hidden"]
     n_ref = case["ref_steps"] if args.ref_steps is None else args.ref_steps
     say(f"\n[path] deeplasso: {'full path' if not args.steps else f'cut at {args.steps} lambda steps'}; reference: "
@@ -518,12 +558,14 @@ def part_path(args, case, data, rec, summary):
                     retrain[(name, k)] = None  # a cut path has not ranked the top k
                     continue
                 t = time.perf_counter()
-                acc = retrain_score(*npd, o["ranking"][:k], hidden_dims=hidden, seed=args.first_seed)
+                acc = retrain_score(*npd, o["ranking"][:k], hidden_dims=hidden, seed=args.first_seed,
+                                    device=str(DEV))
                 retrain[(name, k)] = acc
                 rec(part="retrain", package=name, k=k, test_acc=acc, seconds=time.perf_counter() - t)
                 say(f"  retrained {hidden} MLP on {name}'s top {k}: {acc:.4f}")
         for k in ks:
-            acc = retrain_score(*npd, random_features(d, k, args.first_seed), hidden_dims=hidden, seed=args.first_seed)
+            acc = retrain_score(*npd, random_features(d, k, args.first_seed), hidden_dims=hidden, seed=args.first_seed,
+                                device=str(DEV))
             retrain[("random", k)] = acc
             rec(part="retrain", package="random", k=k, test_acc=acc)
             say(f"  retrained {hidden} MLP on {k} random features: {acc:.4f}")
@@ -612,6 +654,10 @@ def main():
     ap.add_argument("--parts", default="flops,epoch,path", help="comma list of flops, epoch, path")
     ap.add_argument("--out", default=None, help="append JSON lines here as results come in")
     ap.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
+    ap.add_argument("--split-file", default=None,
+                    help="uint8 split (.npz): read it if it exists, else write the split made here to it "
+                         "(with --parts none, only that): carries a data set to a machine without it")
+    ap.add_argument("--device", default="cpu", help="'cuda': both packages train on the GPU")
     ap.add_argument("--max-train", type=int, default=0, help="stratified training subset (0 = all)")
     ap.add_argument("--max-val", type=int, default=0)
     ap.add_argument("--max-test", type=int, default=0)
@@ -649,12 +695,15 @@ def main():
     args.parts = set(args.parts.split(","))
     case = CASES[args.case]
     torch.set_num_threads(args.threads)
+    global DEV
+    DEV = torch.device(args.device)
     import lassonet
 
     settings = {k: (sorted(v) if isinstance(v, set) else v) for k, v in vars(args).items()}
     settings["ref_steps"] = case["ref_steps"] if args.ref_steps is None else args.ref_steps
     env = dict(torch=torch.__version__, deeplasso=deeplasso.__version__, lassonet=getattr(lassonet, "__version__", "?"),
-               python=platform.python_version(), cpus=os.cpu_count(), machine=platform.machine())
+               python=platform.python_version(), cpus=os.cpu_count(), machine=platform.machine(), device=str(DEV),
+               gpu=torch.cuda.get_device_name(DEV) if DEV.type == "cuda" else None)
     say(f"large_cases.py {' '.join(sys.argv[1:])}")
     say(f"environment: {env}")
     say(f"settings: {json.dumps(settings)}")

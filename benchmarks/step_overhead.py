@@ -18,6 +18,8 @@ Contenders:
 - reference: its model, F.cross_entropy, backward, torch.optim.Adam, its prox.
 
     python benchmarks/step_overhead.py [--repeats 7] [--steps 300] [--threads 1] [--clock cpu]
+    python benchmarks/step_overhead.py --device cuda   # on a GPU: the eager step, the
+        # graph-replay epoch (FastAdamStep.graph_epoch) and the reference, all on the GPU
 """
 
 import argparse
@@ -58,22 +60,24 @@ def mnist_data(directory, n=6000):
     return g.standard_normal((n, 784)).astype(np.float32), g.integers(0, K, n), "Gaussian"
 
 
-def contenders(X, y, H, lam, warmup, active=None):
+def contenders(X, y, H, lam, warmup, active=None, device="cpu"):
     from lassonet.model import LassoNet as RefNet
 
     from deeplasso.fast import FastAdamStep, hier_prox_fused_
     from deeplasso.modules import LassoNet
 
-    X, y = torch.from_numpy(X), torch.from_numpy(y)
+    dev = torch.device(device)
+    cuda = dev.type == "cuda"
+    X, y = torch.from_numpy(X).to(dev), torch.from_numpy(y).to(dev)
     n, d = X.shape
     batches = [(X[i:i + B].contiguous(), y[i:i + B]) for i in range(0, n - B + 1, B)]
     t = LR * lam
     torch.manual_seed(0)
-    model = LassoNet(d, K, (H,))
+    model = LassoNet(d, K, (H,)).to(dev)
     model_t = copy.deepcopy(model)
     fast = FastAdamStep(model, "classification", LR)
     fast_t = FastAdamStep(model_t, "classification", LR)
-    ref = RefNet(d, H, K)
+    ref = RefNet(d, H, K).to(dev)
     ref_opt = torch.optim.Adam(ref.parameters(), lr=LR)
 
     def ref_step(xb, yb):
@@ -100,21 +104,29 @@ def contenders(X, y, H, lam, warmup, active=None):
     fast_e = FastAdamStep(model_e, "classification", LR)
     n_steps = len(batches)
     Xe, ye = X[:n_steps * B].contiguous(), y[:n_steps * B].contiguous()
-    perms = [torch.randperm(n_steps * B, generator=torch.Generator().manual_seed(i)) for i in range(8)]
+    perms = [torch.randperm(n_steps * B, generator=torch.Generator().manual_seed(i)).to(dev) for i in range(8)]
 
     def ours_epoch(perm):
         if not fast_e.native_epoch(Xe, ye, perm, B, t, M):
             raise SystemExit("the C epoch kernel is not available here")
 
-    cases = {"deeplasso": (ours, batches), "deeplasso, C epoch": (ours_epoch, [(p,) for p in perms], n_steps),
-             "deeplasso, PyTorch prox": (ours_torch, batches)}
+    def ours_graphs(perm):
+        if not fast_e.graph_epoch(Xe, ye, perm, B, t, M):
+            raise SystemExit("CUDA graphs are switched off (DEEPLASSO_CUDA_GRAPHS)")
+
+    if cuda:  # the step runs the PyTorch prox there; the epoch is the graph replays
+        cases = {"deeplasso (eager step)": (ours, batches),
+                 "deeplasso, CUDA graph epoch": (ours_graphs, [(p,) for p in perms], n_steps)}
+    else:
+        cases = {"deeplasso": (ours, batches), "deeplasso, C epoch": (ours_epoch, [(p,) for p in perms], n_steps),
+                 "deeplasso, PyTorch prox": (ours_torch, batches)}
     if active is not None:
         model_a = copy.deepcopy(model)
         fast_a = FastAdamStep(model_a, "classification", LR)
         keep = torch.linalg.vector_norm(model_a.theta.detach(), dim=0).argsort(descending=True)[:active]
         keep = keep.sort().values
         with torch.no_grad():
-            out = torch.ones(d, dtype=torch.bool)
+            out = torch.ones(d, dtype=torch.bool, device=dev)
             out[keep] = False
             model_a.input_weight[:, out] = 0
         fast_a.set_active(keep)
@@ -124,20 +136,24 @@ def contenders(X, y, H, lam, warmup, active=None):
             fast_a.step(xb, yb)
             hier_prox_fused_(model_a.input_weight.data, K, t, M)
 
-        cases[f"deeplasso, active set ({active} of {d})"] = (ours_active, batches_a)
+        cases[f"deeplasso, active set ({active} of {d}){', eager step' if cuda else ''}"] = (ours_active, batches_a)
     cases["reference"] = (ref_step, batches)
     return cases
 
 
-def bench(cases, repeats, steps, clock=time.perf_counter):
+def bench(cases, repeats, steps, clock=time.perf_counter, sync=lambda: None):
+    """Median seconds per step; ``sync`` (CUDA: wait for the GPU) before each clock
+    reading, so queued GPU work is counted."""
     times = {name: [] for name in cases}
     for _ in range(repeats):
         for name, (fn, batches, *per_call) in cases.items():
             per_call = per_call[0] if per_call else 1  # steps one call makes
             calls = max(1, round(steps / per_call))
+            sync()
             s = clock()
             for i in range(calls):
                 fn(*batches[i % len(batches)])
+            sync()
             times[name].append((clock() - s) / (calls * per_call))
     return {name: statistics.median(v) for name, v in times.items()}
 
@@ -151,13 +167,19 @@ def main():
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="cpu: this process's CPU time (with one thread: the time it actually ran), "
                          "for a machine shared with other jobs")
+    ap.add_argument("--device", default="cpu", help="'cuda': both packages' steps on the GPU (wall clock)")
     ap.add_argument("--active", type=int, default=50, help="features left in the MNIST active-set case")
     ap.add_argument("--mnist-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from deeplasso._native import native_available
 
-    print(f"torch {torch.__version__}, {args.threads} thread(s), C kernels: {native_available()}, {args.clock} clock; "
+    cuda = torch.device(args.device).type == "cuda"
+    if cuda:
+        args.clock = "wall"
+    gpu = f", {torch.cuda.get_device_name()}" if cuda else ""
+    print(f"torch {torch.__version__}, device {args.device}{gpu}, {args.threads} thread(s), C kernels: "
+          f"{native_available()}, {args.clock} clock; "
           f"medians of {args.repeats} alternating runs of {args.steps} steps, after {args.warmup} warm-up steps\n")
     Xd, yd = digits_data()
     Xm, ym, mname = mnist_data(args.mnist_dir)
@@ -165,7 +187,8 @@ def main():
     for label, X, y, H, lam, active in [("digits 64-32-10", Xd, yd, 32, 150.0, None),
                                         (f"{mname} 784-100-10", Xm, ym, 100, 300.0, args.active)]:
         clock = time.perf_counter if args.clock == "wall" else time.process_time
-        res = bench(contenders(X, y, H, lam, args.warmup, active), args.repeats, args.steps, clock)
+        res = bench(contenders(X, y, H, lam, args.warmup, active, args.device), args.repeats, args.steps, clock,
+                    torch.cuda.synchronize if cuda else lambda: None)
         ref = res["reference"]
         print(f"{label}, batch {B}, lambda {lam:g}")
         for name, t in res.items():
