@@ -4,6 +4,7 @@ One command per case prints the whole table; every setting is printed first.
 
     PYTHONPATH=src python benchmarks/large_cases.py --case mnist   --out mnist.jsonl
     PYTHONPATH=src python benchmarks/large_cases.py --case cifar10 --out cifar10.jsonl
+    ... --device cuda      # both packages on the GPU
 
 Cases (the issue's): MNIST, 784 features, hidden (100,), batch 64; CIFAR-10, 3072
 features, hidden (80, 100), batch 64. Data: the paper's pooled, stratified 80:10:10
@@ -11,11 +12,12 @@ split (`deeplasso.data.paper_split`, seed 0), ImageNet normalisation
 (`preprocess_split(..., "imagenet")`); optional stratified subsets (`--max-train`,
 `--max-val`, `--max-test`) for short runs. Both packages get the same float32 arrays.
 
-Parts (`--parts`, default all three):
+Parts (`--parts`, default flops,epoch,path):
 
 flops  Throughput of a plain torch matmul loop with exactly the shapes of one training
        step (forward, weight gradients, the hidden layers' input gradients; `out=`
-       buffers, no autograd), and of a 2048^3 matmul (the machine's peak). Measured in
+       buffers, no autograd), and of a 2048^3 matmul (the machine's peak; 8192^3 on a
+       GPU). Measured in
        the same process, alternating with the epoch runs.
 epoch  Time per epoch, alternating deeplasso / reference `--repeats` times:
        * dense: `--epochs` epochs at lambda = 0 from the random initialisation;
@@ -34,7 +36,12 @@ path   A full path of each, the same lambda sequence for both: deeplasso's
        `--steps N` cuts deeplasso too (for short runs). Test accuracy on the path at
        the first point with <= k features, and a plain MLP of the same hidden widths
        retrained on each method's top-k features (`deeplasso.selection.retrain_score`),
-       plus k random features.
+       plus k random features. Each path's importances and per-feature sum of
+       ||theta_j|| over its points are recorded with it.
+ties   For every full path recorded in `--out` (same case and training size): a plain
+       MLP retrained on its top k under both rules for features that left at the same
+       lambda, by index (the reference's importances through a stable sort, as `path`
+       ranks the reference) and by the norm sum (deeplasso's `Path.ranking`).
 
 Settings that are matched: architecture, batch 64, M, path_multiplier, Adam lr 1e-3
 for the dense model and the path (the reference's default path optimiser is SGD with
@@ -449,8 +456,10 @@ def path_ours(args, hidden, data, seed, Xte, yte, rec=lambda **kw: None, ks=()):
     try:
         p = fit_path(model, Xtr, ytr, Xva, yva, cfg, callback=cb)
         ranking, lam0, full = p.ranking(), p.meta["lambda_start_used"], True
+        ties = dict(importances=p.feature_importances(),
+                    norm_sum=np.stack([q.theta_norm for q in p.points]).sum(axis=0))
     except Stop:
-        ranking, lam0, full = None, pts[1]["lam"], False
+        ranking, lam0, full, ties = None, pts[1]["lam"], False, {}
     dt = time.perf_counter() - t - cb_time[0]
     # what LassoNetClassifier(n_features_to_select=k, refit=True) predicts with: the
     # LassoNet from its initial weights, trained without penalty on the top k features
@@ -467,7 +476,7 @@ def path_ours(args, hidden, data, seed, Xte, yte, rec=lambda **kw: None, ks=()):
         rec(part="refit", package="deeplasso", seed=seed, k=k, test_acc=refits[k], epochs=epochs,
             seconds=time.perf_counter() - t)
     return dict(seconds=dt, points=pts, ranking=ranking, lambda_start=lam0, full=full,
-                epochs=sum(q["epochs"] for q in pts), refit=refits)
+                epochs=sum(q["epochs"] for q in pts), refit=refits, **ties)
 
 
 def path_ref(args, hidden, data, seed, Xte, yte, lam0, n_steps, rec=lambda **kw: None):
@@ -481,12 +490,14 @@ def path_ref(args, hidden, data, seed, Xte, yte, lam0, n_steps, rec=lambda **kw:
                              patience=(args.patience, args.patience), lambda_start=float(lam0))
         seq = [lam0 * args.path_multiplier ** i for i in range(n_steps)] if n_steps else None
     pts, cb_time, marks = [], [0.0], [time.perf_counter()]
+    norm_sum = [0.0]
 
     class Stop(Exception):
         pass
 
     def cb(self, hist):
         now = time.perf_counter()
+        norm_sum[0] = norm_sum[0] + self.model.skip.weight.detach().norm(dim=0).double().cpu().numpy()
         h = hist[-1]
         pts.append(dict(step=len(hist) - 1, lam=h.lambda_, k=int(h.selected.sum()), epochs=h.n_iters,
                         test_acc=accuracy(self.model, Xte, yte), seconds=now - marks[-1]))
@@ -500,14 +511,48 @@ def path_ref(args, hidden, data, seed, Xte, yte, lam0, n_steps, rec=lambda **kw:
     try:
         ref.path(Xtr.cpu(), ytr.cpu(), X_val=Xva.cpu(), y_val=yva.cpu(), lambda_seq=seq, callback=cb,
                  return_state_dicts=False)
-        imp = torch.as_tensor(ref.feature_importances_).cpu().numpy()
-        ranking = np.argsort(-imp, kind="stable")
+        imp = torch.as_tensor(ref.feature_importances_).cpu().numpy().astype(float)
+        ranking = np.argsort(-imp, kind="stable")  # the package gives importances only: ties by index
+        ties = dict(importances=imp, norm_sum=norm_sum[0])
     except Stop:
-        ranking = None
+        ranking, ties = None, {}
     dt = time.perf_counter() - t - cb_time[0]
     full = pts[-1]["k"] == 0
     return dict(seconds=dt, points=pts, ranking=ranking, full=full, epochs=sum(q["epochs"] for q in pts),
-                lambda_start=pts[1]["lam"] if len(pts) > 1 else None)
+                lambda_start=pts[1]["lam"] if len(pts) > 1 else None, **ties)
+
+
+def _jsonable(o: dict) -> dict:
+    """A path result for the record: arrays as lists (importances may be inf: JSON's
+    Infinity, which Python's json reads back)."""
+    return {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v) for k, v in o.items()}
+
+
+def tie_rankings(importances, norm_sum) -> dict:
+    """The two ways to order features that left at the same lambda: by index (what the
+    reference's importances give through a stable sort) and by the sum over the path of
+    ``||theta_j||`` (deeplasso's ``Path.ranking``)."""
+    imp, ns = np.asarray(importances, dtype=float), np.asarray(norm_sum, dtype=float)
+    return {"index": np.argsort(-imp, kind="stable"), "norm": np.lexsort((-ns, -imp))}
+
+
+def part_ties(args, case, data, rec):
+    """Retrain on each recorded path's top k under both tie rules (paths read from --out,
+    same case and training size), so the rule's share of a gap can be measured."""
+    if not args.out or not FsPath(args.out).exists():
+        raise SystemExit("--parts ties reads the paths recorded in --out; run --parts path with --out first")
+    rows = [json.loads(line) for line in open(args.out)]
+    paths = [r for r in rows if r.get("part") == "path" and r.get("case") == args.case and
+             r.get("n_train") == len(data[0]) and r.get("importances") is not None]
+    ks = args.ks or case["ks"]
+    npd = [np.asarray(a) for a in data]
+    say(f"\n[ties] {len(paths)} recorded full paths; retraining on the top {ks} under both tie rules")
+    for r in paths:
+        for rule, ranking in tie_rankings(r["importances"], r["norm_sum"]).items():
+            for k in ks:
+                acc = retrain_score(*npd, ranking[:k], hidden_dims=case["hidden"], seed=r["seed"], device=str(DEV))
+                rec(part="ties", package=r["package"], seed=r["seed"], rule=rule, k=k, test_acc=acc)
+                say(f"  seed {r['seed']} {r['package']:9s} ties by {rule:5s} top {k}: {acc:.4f}")
 
 
 def acc_at_k(points, k):
@@ -532,7 +577,7 @@ def part_path(args, case, data, rec, summary):
         seed = args.first_seed + r
         o = path_ours(args, hidden, (Xtr, ytr, Xva, yva), seed, Xte, yte, rec, ks=ks if r == 0 else ())
         runs["deeplasso"].append(o)
-        rec(part="path", package="deeplasso", repeat=r, seed=seed, **{k: v for k, v in o.items() if k != "ranking"})
+        rec(part="path", package="deeplasso", repeat=r, seed=seed, **_jsonable(o))
         say(f"  seed {seed} deeplasso: {o['seconds']:.1f} s, {len(o['points'])} points, {o['epochs']} epochs, "
             f"lambda_start {o['lambda_start']:.4g}, ends with {o['points'][-1]['k']} features"
             f"{'' if o['full'] else ' (CUT)'}")
@@ -540,7 +585,7 @@ def part_path(args, case, data, rec, summary):
             continue
         q = path_ref(args, hidden, (Xtr, ytr, Xva, yva), seed, Xte, yte, o["lambda_start"], n_ref, rec)
         runs["reference"].append(q)
-        rec(part="path", package="reference", repeat=r, seed=seed, **{k: v for k, v in q.items() if k != "ranking"})
+        rec(part="path", package="reference", repeat=r, seed=seed, **_jsonable(q))
         say(f"  seed {seed} reference: {q['seconds']:.1f} s, {len(q['points'])} points, {q['epochs']} epochs, "
             f"ends with {q['points'][-1]['k']} features{'' if q['full'] else ' (CUT)'}")
     summary["path"] = runs
@@ -651,7 +696,9 @@ def report(args, case, summary):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--case", choices=sorted(CASES), required=True)
-    ap.add_argument("--parts", default="flops,epoch,path", help="comma list of flops, epoch, path")
+    ap.add_argument("--parts", default="flops,epoch,path",
+                    help="comma list of flops, epoch, path, ties (retrain the paths recorded in --out under both "
+                         "tie rules)")
     ap.add_argument("--out", default=None, help="append JSON lines here as results come in")
     ap.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
     ap.add_argument("--split-file", default=None,
@@ -719,6 +766,8 @@ def main():
         part_epoch(args, case, data, rec, summary)
     if "path" in args.parts:
         part_path(args, case, data, rec, summary)
+    if "ties" in args.parts:
+        part_ties(args, case, data, rec)
     report(args, case, summary)
     say(f"\ntotal wall time {time.perf_counter() - t0:.0f} s")
 
