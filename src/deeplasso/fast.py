@@ -436,10 +436,15 @@ class FastAdamStep:
             self._graph_body(X, y, idx, xb, yb, M)
         torch.cuda.current_stream(X.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            self._graph_body(X, y, idx, xb, yb, M)
-        for t, s in zip((self.flat, self.grad, self.exp_avg, self.exp_avg_sq, self.step_t), saved):
-            t.copy_(s)
+        try:
+            with torch.cuda.graph(graph):
+                self._graph_body(X, y, idx, xb, yb, M)
+        except RuntimeError as exc:
+            raise RuntimeError(f"capturing the training step as a CUDA graph failed ({exc}); set the environment "
+                               "variable DEEPLASSO_CUDA_GRAPHS=0 to train with the eager step instead") from exc
+        finally:
+            for t, s in zip((self.flat, self.grad, self.exp_avg, self.exp_avg_sq, self.step_t), saved):
+                t.copy_(s)
         # the graph reads and writes these buffers at fixed addresses: they must live as
         # long as it does (a freed xb would be handed to the next allocation, e.g. the
         # next epoch's order, and overwritten by every replay)
