@@ -432,7 +432,7 @@ def path_ours(args, hidden, data, seed, Xte, yte, rec=lambda **kw: None, ks=()):
     model = LassoNet(d, K, hidden).to(DEV)
     lam_max = math.inf
     cfg = PathConfig(lambda_start="auto", path_multiplier=args.path_multiplier, M=args.M, batch_size=args.batch_size,
-                     path_optimizer=args.path_optimizer,
+                     path_optimizer=args.path_optimizer, active_set=not args.no_active_set,
                      max_epochs=args.max_epochs, dense_max_epochs=args.dense_epochs, patience=args.patience,
                      tol=args.tol, lambda_max=lam_max, seed=seed, num_threads=args.threads)
     pts, cb_time, marks = [], [0.0], [time.perf_counter()]
@@ -738,6 +738,7 @@ def main():
     ap.add_argument("--ks", type=lambda s: tuple(int(v) for v in s.split(",")), default=None)
     ap.add_argument("--no-retrain", action="store_true")
     ap.add_argument("--no-reference", action="store_true")
+    ap.add_argument("--no-active-set", action="store_true", help="deeplasso's path without the active set")
     args = ap.parse_args()
     args.parts = set(args.parts.split(","))
     case = CASES[args.case]
