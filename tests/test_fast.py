@@ -214,3 +214,15 @@ def test_path_runs_its_epochs_in_c(monkeypatch):
     monkeypatch.setenv("DEEPLASSO_NATIVE_EPOCH", "0")
     fit_path(LassoNet(6, 2, (4,)), X[:90], y[:90], X[90:], y[90:], cfg)
     assert calls and not any(calls)
+
+
+def test_graph_epoch_is_cuda_only():
+    """On CPU the graph epoch declines (the C epoch or the Python loop runs) and touches
+    nothing; tests/test_cuda.py covers it on a GPU."""
+    torch.manual_seed(0)
+    model = LassoNet(6, 2, (4,))
+    fast = FastAdamStep(model, "classification", 1e-2)
+    before = fast.flat.clone()
+    X, y = torch.randn(20, 6), torch.randint(0, 2, (20,))
+    assert not fast.graph_epoch(X, y, torch.randperm(20), 8, 0.01, 10.0)
+    assert fast.t == 0 and torch.equal(fast.flat, before) and not fast._graphs
