@@ -62,11 +62,19 @@ def reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience, device="cpu")
     return dt, imp, np.sum(norms, axis=0), len(path)
 
 
+def tie_rankings(importances, norm_sum) -> dict:
+    """The two ways to order features that left at the same lambda: by index (what the
+    reference's importances give through a stable sort) and by the sum over the path of
+    ``||theta_j||`` (deeplasso's ``Path.ranking``)."""
+    imp, ns = np.asarray(importances, dtype=float), np.asarray(norm_sum, dtype=float)
+    return {"index": np.argsort(-imp, kind="stable"), "norm": np.lexsort((-ns, -imp))}
+
+
 def reference(Xtr, Xva, ytr, yva, seed, batch_size, patience, device="cpu"):
     """The reference's ranking. The package gives importances only; features that left at
     the same lambda are ordered by index (a stable sort)."""
-    dt, imp, _, n_points = reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience, device)
-    return dt, np.argsort(-imp, kind="stable"), n_points
+    dt, imp, norm_sum, n_points = reference_path(Xtr, Xva, ytr, yva, seed, batch_size, patience, device)
+    return dt, tie_rankings(imp, norm_sum)["index"], n_points
 
 
 def main():

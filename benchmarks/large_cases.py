@@ -76,6 +76,7 @@ from deeplasso import LassoNet, PathConfig, fit_path, refit
 from deeplasso.data import load, paper_split, preprocess_split, subsample_per_class
 from deeplasso.data.splits import Split
 from deeplasso.selection import random_features, retrain_score
+from digits_selection import tie_rankings
 
 CASES = {
     "mnist": dict(dataset="mnist", hidden=(100,), ks=(25, 50, 100, 200), ref_steps=20),
@@ -526,14 +527,6 @@ def _jsonable(o: dict) -> dict:
     """A path result for the record: arrays as lists (importances may be inf: JSON's
     Infinity, which Python's json reads back)."""
     return {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v) for k, v in o.items()}
-
-
-def tie_rankings(importances, norm_sum) -> dict:
-    """The two ways to order features that left at the same lambda: by index (what the
-    reference's importances give through a stable sort) and by the sum over the path of
-    ``||theta_j||`` (deeplasso's ``Path.ranking``)."""
-    imp, ns = np.asarray(importances, dtype=float), np.asarray(norm_sum, dtype=float)
-    return {"index": np.argsort(-imp, kind="stable"), "norm": np.lexsort((-ns, -imp))}
 
 
 def part_ties(args, case, data, rec):

@@ -64,7 +64,7 @@ import time
 
 import numpy as np
 import torch
-from digits_selection import KS, data, reference_path
+from digits_selection import KS, data, reference_path, tie_rankings
 
 import deeplasso.path as P
 from deeplasso import LassoNetClassifier
@@ -361,8 +361,8 @@ def run(variant, split, seed):
         imp, n_points = sel.feature_importances_, len(sel.path_)
         norm_sum = np.stack([p.theta_norm for p in sel.path_.points]).sum(axis=0)
     seconds = time.perf_counter() - t
-    by_norm = np.lexsort((-norm_sum, -imp))  # deeplasso's rule (Path.ranking)
-    by_index = np.argsort(-imp, kind="stable")
+    ties = tie_rankings(imp, norm_sum)
+    by_norm, by_index = ties["norm"], ties["index"]  # deeplasso's rule (Path.ranking), the reference's
     if variant == "reference":
         rankings = {"reference": by_index, "reference-normties": by_norm}
     else:
