@@ -143,7 +143,8 @@ class FastAdamStep:
         # SGD with this momentum instead of Adam (see use_sgd); exp_avg is then its buffer
         self.sgd_momentum: float | None = None
         self._neg_one = torch.tensor(-1.0, dtype=ref.dtype, device=ref.device)
-        # CUDA graphs of one step (see graph_epoch), by batch size; cleared by set_active
+        # CUDA graphs of one step (see graph_epoch), by batch size; dropped by set_active and
+        # when what they depend on (_graph_key) changes
         self._graphs: dict = {}
         self._graph_key = None
         self._thr = torch.zeros((), dtype=ref.dtype, device=ref.device)  # the graphs' prox threshold
@@ -235,7 +236,6 @@ class FastAdamStep:
         momentum)``, buffer starting at zero) instead of Adam: the reference package's
         path optimiser. The Adam moments are dropped; ``exp_avg`` holds the buffer."""
         self.sgd_momentum = float(momentum)
-        self._graphs.clear()  # they hold Adam's update
         self.exp_avg.zero_()
         self.exp_avg_sq.zero_()
 
@@ -251,7 +251,6 @@ class FastAdamStep:
         self.t = int(state["step"])
         self.step_t.fill_(float(self.t))
         self.sgd_momentum = state.get("sgd_momentum")
-        self._graphs.clear()
 
     @torch.no_grad()
     def step(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
@@ -389,6 +388,8 @@ class FastAdamStep:
         dev = self.flat.device
         if dev.type != "cuda" or X.device != dev or not self.graphs_enabled():
             return False
+        # what a captured step depends on besides the buffers it owns (the update rule too:
+        # Adam's, or SGD's after use_sgd)
         key = (X.data_ptr(), tuple(X.shape), y.data_ptr(), float(M), self.sgd_momentum)
         if key != self._graph_key:
             self._graphs.clear()
@@ -429,7 +430,8 @@ class FastAdamStep:
         idx = torch.zeros(B, dtype=torch.int64, device=X.device)
         xb = X.new_empty((B,) + tuple(X.shape[1:]))
         yb = y.new_empty((B,) + tuple(y.shape[1:]))
-        saved = [t.clone() for t in (self.flat, self.grad, self.exp_avg, self.exp_avg_sq, self.step_t)]
+        state = (self.flat, self.grad, self.exp_avg, self.exp_avg_sq, self.step_t)
+        saved = [t.clone() for t in state]
         side = torch.cuda.Stream(device=X.device)
         side.wait_stream(torch.cuda.current_stream(X.device))
         with torch.cuda.stream(side):
@@ -443,7 +445,7 @@ class FastAdamStep:
             raise RuntimeError(f"capturing the training step as a CUDA graph failed ({exc}); set the environment "
                                "variable DEEPLASSO_CUDA_GRAPHS=0 to train with the eager step instead") from exc
         finally:
-            for t, s in zip((self.flat, self.grad, self.exp_avg, self.exp_avg_sq, self.step_t), saved):
+            for t, s in zip(state, saved):
                 t.copy_(s)
         # the graph reads and writes these buffers at fixed addresses: they must live as
         # long as it does (a freed xb would be handed to the next allocation, e.g. the
