@@ -1,0 +1,79 @@
+"""Record the golden digests of the digits paths that tests/test_path_golden.py checks.
+
+The digests were written by this script from the code as it was before the engine
+redesign (commit 351ac21); rerun it only when a change of the paths is intended, and
+say so in the CHANGELOG:  python tests/golden/record_paths.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pathlib
+import sys
+
+import numpy as np
+from sklearn.datasets import load_digits
+
+HERE = pathlib.Path(__file__).resolve().parent
+OUT = HERE / "paths.json"
+
+# (name, estimator parameters): small, fast and covering every step implementation
+BASE = dict(hidden_dims=(16,), path_multiplier=1.15, max_epochs=15, patience=3, verbose=0, random_state=0,
+            device="cpu")
+CASES = {
+    "mlp-batch64-adam": {},
+    "mlp-fullbatch-adam": dict(batch_size=None, max_epochs=40, patience=10),
+    "mlp-batch64-sgd": dict(path_optimizer="sgd"),
+    "mlp-fullbatch-sgd": dict(batch_size=None, path_optimizer="sgd", max_epochs=40, patience=10),
+    "mlp-batch64-groups": dict(groups=[[i, i + 1] for i in range(0, 64, 2)]),
+    "mlp-deep-dropout": dict(hidden_dims=(16, 8), dropout=0.1),
+    "linear-adam": dict(hidden_dims=()),
+    "mlp-batch64-rmsprop": dict(optimizer="rmsprop"),
+    "mlp-regression": dict(regression=True),
+    "mlp-class-weight": dict(class_weight="balanced"),
+    "cnn-batch64-adam": dict(body="cnn", image_shape=(1, 8, 8), conv_channels=(4,), pixel_channels=2,
+                             max_epochs=5, path_multiplier=1.3),
+    "cnn-groups-sgd": dict(body="cnn", image_shape=(1, 8, 8), conv_channels=(4,), pixel_channels=2,
+                           max_epochs=5, path_multiplier=1.3, path_optimizer="sgd",
+                           groups=[[i, i + 8] for r in range(0, 64, 16) for i in range(r, r + 8)]),
+}
+
+
+def data():
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    return X[:600], y[:600]
+
+
+def summary(est) -> dict:
+    path = est.path_
+    lambdas = np.asarray(path.lambdas, dtype=np.float64)
+    norms = np.stack([p.theta_norm for p in path]).astype(np.float64)
+    h = hashlib.sha256()
+    h.update(lambdas.tobytes())
+    h.update(norms.tobytes())
+    return {"digest": h.hexdigest(), "n_points": len(path), "n_selected": path.n_selected.tolist(),
+            "ranking": path.ranking().tolist(), "epochs": [int(p.epochs) for p in path]}
+
+
+def run(name: str) -> dict:
+    from deeplasso import LassoNetClassifier, LassoNetRegressor
+
+    X, y = data()
+    params = {**BASE, **CASES[name]}
+    if params.pop("regression", False):
+        # a regression target: the digit's value and its parity, as two outputs
+        est = LassoNetRegressor(**params).fit(X, np.stack([y / 9.0, y % 2], axis=1))
+    else:
+        est = LassoNetClassifier(**params).fit(X, y)
+    return summary(est)
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or list(CASES)
+    record = json.loads(OUT.read_text()) if OUT.exists() else {}
+    for name in names:
+        record[name] = run(name)
+        print(name, record[name]["n_points"], record[name]["digest"][:12], flush=True)
+    OUT.write_text(json.dumps(record, indent=1) + "\n")
