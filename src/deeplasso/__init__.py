@@ -6,9 +6,10 @@ really needs, and the order in which it lets them go.
 """
 
 from .estimators import LassoNetClassifier, LassoNetRegressor
-from .modules import LassoNet, PlainMLP, cnn_body, mlp_body
-from .path import CheckpointMismatchError, NonFiniteLossError, Path, PathConfig, PathPoint, fit_path, refit
-from .prox import FeatureGroups, hier_prox, hier_prox_grouped, make_groups
+from .engine import (
+    CheckpointMismatchError, FeatureGroups, LassoNet, NonFiniteLossError, Path, PathConfig, PathPoint, PlainMLP,
+    cnn_body, fit_path, hier_prox, hier_prox_grouped, make_groups, mlp_body, refit,
+)
 
 __version__ = "0.1.0"
 

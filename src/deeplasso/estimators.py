@@ -22,9 +22,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .modules import LassoNet, cnn_body
-from .path import NonFiniteLossError, PathConfig, PathPoint, fit_path
-from .path import refit as train_on_support
+from .engine import KeepBest, LassoNet, NonFiniteLossError, PathConfig, cnn_body, fit_path
+from .engine import refit as train_on_support
 
 __all__ = ["LassoNetClassifier", "LassoNetRegressor"]
 
@@ -216,7 +215,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         return validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite=True)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, X_val=None, y_val=None, checkpoint=None):
+    def fit(self, X, y, X_val=None, y_val=None, checkpoint=None, callbacks=None):
         """Compute the lambda path and end on the best model.
 
         Parameters
@@ -231,6 +230,9 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
             :func:`deeplasso.fit_path`). If it exists, the fit resumes from it and ends
             as an uninterrupted fit would; a fit killed at any moment loses at most the
             lambda step in progress.
+        callbacks : sequence of deeplasso.engine.Callback, optional
+            Hooks on the path (progress, logging, a custom early stopping; see
+            :mod:`deeplasso.engine.callbacks`), called after the estimator's own.
 
         Returns
         -------
@@ -271,37 +273,29 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
             store_weights=bool(self.store_path_weights) or checkpoint is not None,
             seed=seed, verbose=int(self.verbose),
         )
-        limit = k_stop if k_stop else d
-        best: dict = {}
-
-        def keep_best(i: int, point: PathPoint, model) -> None:
-            if point.n_selected > limit:
-                return
-            key = (point.n_selected > 0, point.val_score, -point.val_loss)
-            if not best or key > best["key"]:
-                best.update(key=key, index=i, state=None if model is None else
-                            {k: v.detach().clone() for k, v in model.state_dict().items()})
-
+        best = KeepBest(k_stop if k_stop else d)
         with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
             torch.manual_seed(seed)
             model = self._build_module(d, self._n_outputs(y_enc), hidden, image_shape).to(dev)
             try:
-                path = fit_path(model, tX, ty, tXv, tyv, cfg, callback=None if checkpoint else keep_best,
-                                checkpoint=checkpoint)
+                # points restored from a checkpoint reach no callback: with one, the best is
+                # chosen from the whole path afterwards
+                path = fit_path(model, tX, ty, tXv, tyv, cfg, checkpoint=checkpoint,
+                                callbacks=[*([] if checkpoint else [best]), *(callbacks or [])])
             except NonFiniteLossError as exc:
                 self.path_ = exc.path
                 raise
-        if checkpoint is not None:  # points restored from the checkpoint never reached a callback
+        if checkpoint is not None:
             for i, point in enumerate(path):
-                keep_best(i, point, None)
-            best["state"] = {k: torch.as_tensor(v) for k, v in path[best["index"]].state.items()}
+                best.update(i, point, None)
+            best.state = {k: torch.as_tensor(v) for k, v in path[best.index].state.items()}
             if not self.store_path_weights:
                 for point in path:
                     point.state = None
-        model.load_state_dict(best["state"])
+        model.load_state_dict(best.state)
         self.path_ = path
         self.image_shape_ = image_shape
-        self.best_index_ = best["index"]
+        self.best_index_ = best.index
         self.lambda_start_ = path.meta["lambda_start_used"]
         self.feature_importances_ = path.feature_importances()
         self.ranking_ = path.ranking()

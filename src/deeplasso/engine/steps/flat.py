@@ -1,4 +1,4 @@
-"""A hand-written training step for the LassoNet MLP: no autograd, one flat buffer.
+"""The flat step: a LassoNet MLP's update without autograd, in one flat buffer.
 
 Small LassoNet steps are dominated by per-operation overhead, not arithmetic:
 eager autograd plus ``torch.optim.Adam`` plus the prox issue about a hundred small
@@ -9,63 +9,27 @@ buffer, Adam is a single fused kernel over the whole buffer, and the prox runs i
 place with a fast path for features whose constraint is inactive. The result is
 the same update as autograd + ``Adam`` + hier-prox (``tests/test_fast.py`` checks).
 
-Used for ``optimizer="adam"`` with an MLP body without dropout; everything else
-goes through the generic autograd step.
+Used for ``optimizer="adam"`` with an MLP body without dropout; its subclasses run
+the whole epoch in C (:mod:`.native_epoch`) or as CUDA-graph replays
+(:mod:`.cuda_graph`).
 """
 
 from __future__ import annotations
 
-import ctypes
-import os
-
 import torch
 from torch import nn
 
-from ._native import native_adam_bound, native_epoch_function, native_prox
-from .modules import LassoNet
-from .prox import _prox_columns
+from ..modules import LassoNet
+from ..native import native_adam_bound
+from ..penalty import InputPenalty
+from .base import Step, batches
 
-__all__ = ["FastAdamStep", "hier_prox_fused_"]
-
-
-@torch.no_grad()
-def hier_prox_fused_(weight: torch.Tensor, K: int, lam: float, M: float, native: bool = True) -> None:
-    """In-place hier-prox on a fused weight (rows ``[:K]`` theta, ``[K:]`` W0).
-
-    Features whose constraint stays inactive after the shrink
-    (``||W0_j||_inf <= M (||theta_j|| - lam)``) have the closed form
-    ``theta_j *= 1 - lam / ||theta_j||`` with ``W0_j`` unchanged; only the others go
-    through the sort-based solution. On CUDA the full solution runs (no host sync).
-    On CPU the C kernel of :mod:`deeplasso._native` does all of it in one call when it
-    could be built (``native=False`` forces the PyTorch version).
-    """
-    if native and native_prox(weight, K, lam, M):
-        return
-    v = weight[:K]
-    u = weight[K:]
-    hard = None
-    if not weight.is_cuda and u.shape[0]:
-        vnorm = torch.linalg.vector_norm(v, dim=0)
-        shrunk = vnorm - lam
-        hard = torch.nonzero(~(u.abs().amax(0) <= M * shrunk)).squeeze(1)  # NaN counts as hard
-    if hard is None or hard.numel() == weight.shape[1]:
-        b, w = _prox_columns(v, u, lam, M)
-        v.copy_(b)
-        u.copy_(w)
-        return
-    n_hard = hard.numel()
-    if n_hard:
-        b, w = _prox_columns(v[:, hard], u[:, hard], lam, M)  # from the values before the shrink
-    if lam > 0:
-        scale = torch.where(vnorm > 0, shrunk / torch.where(vnorm > 0, vnorm, torch.ones_like(vnorm)), vnorm)
-        v.mul_(scale.clamp_(min=0.0))
-    if n_hard:
-        v[:, hard] = b
-        u[:, hard] = w
+__all__ = ["FlatStep"]
 
 
-class FastAdamStep:
-    """Adam + hier-prox training step for a :class:`LassoNet` MLP without dropout.
+class FlatStep(Step):
+    """Adam (or SGD after :meth:`use_sgd`) + hier-prox for a :class:`LassoNet` MLP
+    without dropout, with a hand-written backward into one flat gradient buffer.
 
     Parameters
     ----------
@@ -73,9 +37,12 @@ class FastAdamStep:
         Its parameters are moved into one flat buffer (they become views of it).
     task : {"classification", "regression"}
     lr : float
+    penalty : InputPenalty
     class_weight : torch.Tensor or None
     betas, eps : Adam's constants (PyTorch defaults).
     """
+
+    supports_active_set = True
 
     @staticmethod
     def supports(model: nn.Module, optimizer) -> bool:
@@ -88,11 +55,10 @@ class FastAdamStep:
             and model.input_weight.dtype in (torch.float32, torch.float64)
         )
 
-    def __init__(self, model: LassoNet, task: str, lr: float, class_weight: torch.Tensor | None = None,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
-        self.model = model
-        self.task = task
-        self.lr = float(lr)
+    def __init__(self, model: LassoNet, task: str, lr: float, penalty: InputPenalty,
+                 class_weight: torch.Tensor | None = None, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8):
+        super().__init__(model, task, lr, penalty, class_weight)
         self.betas = betas
         self.eps = eps
         self.K = model.n_outputs
@@ -134,20 +100,13 @@ class FastAdamStep:
         n_in = self.W_in.numel()
         self.m_in = self.exp_avg[:n_in].view_as(self.W_in)
         self.v_in = self.exp_avg_sq[:n_in].view_as(self.W_in)
-        # active set (see set_active): column indices, gathered weight and gradient buffers
-        self.active: torch.Tensor | None = None
+        # active set (see set_active): gathered weight and gradient buffers
         self._act: dict = {}
         self.v_frozen = torch.zeros_like(self.W_in)
         self._adam = native_adam_bound(self.flat, self.grad, self.exp_avg, self.exp_avg_sq, self.lr, betas, eps)
-        self._epoch = None  # the bound C epoch kernel, once looked up (False: none)
         # SGD with this momentum instead of Adam (see use_sgd); exp_avg is then its buffer
         self.sgd_momentum: float | None = None
         self._neg_one = torch.tensor(-1.0, dtype=ref.dtype, device=ref.device)
-        # CUDA graphs of one step (see graph_epoch), by batch size; dropped by set_active and
-        # when what they depend on (_graph_key) changes
-        self._graphs: dict = {}
-        self._graph_key = None
-        self._thr = torch.zeros((), dtype=ref.dtype, device=ref.device)  # the graphs' prox threshold
         self._thr_bw = torch.ops.aten.threshold_backward.default
         self._thr_bw_out = torch.ops.aten.threshold_backward.grad_input
 
@@ -199,7 +158,6 @@ class FastAdamStep:
             self.gW_in[:, leaving] = 0
         if back.numel():
             self.v_in[:, back] = self.v_frozen[:, back]
-        self._graphs.clear()  # they gather and multiply the old columns
         if active is None or int(active.numel()) == d:
             self.active, self._act = None, {}
             return
@@ -322,156 +280,13 @@ class FastAdamStep:
         if act is not None:
             self.gW_in.index_copy_(1, act, gW)
 
-    # ---- a whole epoch in C
-    def native_epoch(self, X: torch.Tensor, y: torch.Tensor, perm: torch.Tensor, batch_size: int,
-                     prox_lam: float, M: float) -> bool:
-        """One shuffled pass in one C call: for each mini-batch ``perm[i:i + batch_size]``
-        of the rows of ``X`` (all columns, or the active ones after :meth:`set_active`),
-        the same gradient as :meth:`step`, Adam (or SGD, :meth:`use_sgd`), then the hier-prox with threshold
-        ``prox_lam`` (lambda times the learning rate) on the input weight. Returns False
-        and does nothing where the kernel does not apply (not CPU, no C compiler, no
-        BLAS gemm to call); the caller then runs the Python loop."""
-        dev = self.flat.device
-        if dev.type != "cpu" or X.device != dev or X.dtype != self.flat.dtype or self._adam is None:
-            return False
-        if self._epoch is None:
-            self._epoch = self._bind_epoch() or False
-        if not self._epoch:
-            return False
-        fn, gemm, static = self._epoch
-        X = X if X.is_contiguous() else X.contiguous()
-        perm = perm.to(torch.int64).contiguous()
-        y = y.to(torch.int64 if self.task == "classification" else self.flat.dtype).contiguous()  # kept alive
-        ylab, yreg = (y.data_ptr(), None) if self.task == "classification" else (None, y.data_ptr())
-        act = self.active
-        da = X.shape[1]
-        expect = self.W_in.shape[1] if act is None else int(act.numel())
-        if da != expect:
-            raise ValueError(f"native_epoch: X has {da} columns, the active set {expect}")
-        n = X.shape[0]
-        (K, R, d, W_in, b_in, gW_in, gb_in, nh, widths, Wh, bh, gWh, gbh, W_out, gW_out,
-         flat, grad, m, v, npar) = static
-        rc = fn(gemm, X.data_ptr(), X.stride(0), perm.data_ptr(), n, int(batch_size), ylab, yreg,
-                None if self.cw is None else self.cw.data_ptr(), K, R, d, da,
-                None if act is None else act.data_ptr(), W_in, b_in, gW_in, gb_in, nh, widths, Wh, bh, gWh,
-                gbh, W_out, gW_out, flat, grad, m, v, npar, self.lr,
-                self.betas[0] if self.sgd_momentum is None else self.sgd_momentum, self.betas[1], self.eps,
-                int(self.sgd_momentum is not None), self.t, float(prox_lam), float(M))
-        if rc:
-            raise MemoryError("native epoch: out of memory")
-        self.t += (n + batch_size - 1) // batch_size
-        self.step_t.fill_(float(self.t))
-        return True
+    def epoch(self, X, y, perm, batch_size, lam):
+        step, prox = self.step, self.penalty.bound(lam * self.lr)
+        for xb, yb in batches(X, y, perm, batch_size):
+            step(xb, yb)
+            prox()
+        return self.flat.sum()
 
-    # ---- a whole epoch as replays of a CUDA graph
-    @staticmethod
-    def graphs_enabled() -> bool:
-        """CUDA graphs are used unless ``DEEPLASSO_CUDA_GRAPHS=0`` (then the eager loop runs)."""
-        return os.environ.get("DEEPLASSO_CUDA_GRAPHS", "1").lower() not in ("0", "false", "no", "off")
-
-    @torch.no_grad()
-    def graph_epoch(self, X: torch.Tensor, y: torch.Tensor, perm: torch.Tensor, batch_size: int,
-                    prox_lam: float, M: float) -> bool:
-        """One shuffled pass on CUDA with one graph launch per mini-batch: the same
-        update as :meth:`step` followed by the hier-prox, in the same order, as
-        :meth:`native_epoch` does on CPU.
-
-        Why: a step is about fifty small kernels (most of them the prox's), each a few
-        microseconds of GPU work but tens of microseconds of Python and launch overhead.
-        The step is captured once per batch size (gather of the batch's rows from ``X``
-        by an index buffer, forward, backward, Adam or SGD, prox with the threshold read
-        from a device scalar, so one graph serves every lambda); each batch then costs a
-        copy of its indices and one replay, and nothing waits for the GPU. Returns False
-        where it does not apply (not CUDA, graphs switched off); the caller then runs
-        the eager loop, which computes the same thing.
-        """
-        dev = self.flat.device
-        if dev.type != "cuda" or X.device != dev or not self.graphs_enabled():
-            return False
-        # what a captured step depends on besides the buffers it owns (the update rule too:
-        # Adam's, or SGD's after use_sgd)
-        key = (X.data_ptr(), tuple(X.shape), y.data_ptr(), float(M), self.sgd_momentum)
-        if key != self._graph_key:
-            self._graphs.clear()
-            self._graph_key = key
-        self._thr.fill_(float(prox_lam))
-        self.step_t.fill_(float(self.t))
-        perm = perm.to(device=dev, dtype=torch.int64)
-        n = X.shape[0]
-        for start in range(0, n, batch_size):
-            B = min(batch_size, n - start)
-            graph, idx = self._graphs[B][:2] if B in self._graphs else self._capture(X, y, B, M)
-            idx.copy_(perm[start:start + B])
-            graph.replay()
-        self.t += (n + batch_size - 1) // batch_size
-        return True
-
-    def _graph_body(self, X, y, idx, xb, yb, M: float) -> None:
-        torch.index_select(X, 0, idx, out=xb)
-        torch.index_select(y, 0, idx, out=yb)
-        self._backward(xb, yb)
-        if self.sgd_momentum is not None:
-            self.exp_avg.mul_(self.sgd_momentum).add_(self.grad)
-            self.flat.add_(self.exp_avg, alpha=-self.lr)
-        else:
-            self.step_t.add_(1.0)
-            torch._fused_adam_(
-                [self.flat], [self.grad], [self.exp_avg], [self.exp_avg_sq], [], [self.step_t],
-                lr=self.lr, beta1=self.betas[0], beta2=self.betas[1], weight_decay=0.0, eps=self.eps,
-                amsgrad=False, maximize=False,
-            )
-        hier_prox_fused_(self.W_in, self.K, self._thr, M, native=False)
-
-    @torch.no_grad()
-    def _capture(self, X, y, B: int, M: float):
-        """Capture one step of batch size ``B``. A warm-up step on a side stream first
-        (it initialises cuBLAS and the allocator), then the state is put back: the
-        capture itself runs nothing."""
-        idx = torch.zeros(B, dtype=torch.int64, device=X.device)
-        xb = X.new_empty((B,) + tuple(X.shape[1:]))
-        yb = y.new_empty((B,) + tuple(y.shape[1:]))
-        state = (self.flat, self.grad, self.exp_avg, self.exp_avg_sq, self.step_t)
-        saved = [t.clone() for t in state]
-        side = torch.cuda.Stream(device=X.device)
-        side.wait_stream(torch.cuda.current_stream(X.device))
-        with torch.cuda.stream(side):
-            self._graph_body(X, y, idx, xb, yb, M)
-        torch.cuda.current_stream(X.device).wait_stream(side)
-        graph = torch.cuda.CUDAGraph()
-        try:
-            with torch.cuda.graph(graph):
-                self._graph_body(X, y, idx, xb, yb, M)
-        except RuntimeError as exc:
-            raise RuntimeError(f"capturing the training step as a CUDA graph failed ({exc}); set the environment "
-                               "variable DEEPLASSO_CUDA_GRAPHS=0 to train with the eager step instead") from exc
-        finally:
-            for t, s in zip(state, saved):
-                t.copy_(s)
-        # the graph reads and writes these buffers at fixed addresses: they must live as
-        # long as it does (a freed xb would be handed to the next allocation, e.g. the
-        # next epoch's order, and overwritten by every replay)
-        self._graphs[B] = (graph, idx, xb, yb)
-        return graph, idx
-
-    def _bind_epoch(self):
-        found = native_epoch_function(self.flat.dtype)
-        if found is None:
-            return None
-        fn, gemm = found
-        P = ctypes.c_void_p
-        ptrs = lambda ts: (P * max(len(ts), 1))(*[t.data_ptr() for t in ts])  # noqa: E731
-        widths = [self.W_in.shape[0] - self.K] + [W.shape[0] for W, _, _, _ in self.hidden]
-        self._keep = {"widths": torch.tensor(widths, dtype=torch.int64)}
-        hid = self.hidden
-        static = (self.K, self.W_in.shape[0], self.W_in.shape[1], self.W_in.data_ptr(), self.b_in.data_ptr(),
-                  self.gW_in.data_ptr(), self.gb_in.data_ptr(), len(hid), self._keep["widths"].data_ptr(),
-                  ptrs([h[0] for h in hid]), ptrs([h[1] for h in hid]), ptrs([h[2] for h in hid]),
-                  ptrs([h[3] for h in hid]),
-                  None if self.W_out is None else self.W_out.data_ptr(),
-                  None if self.gW_out is None else self.gW_out.data_ptr(),
-                  self.flat.data_ptr(), self.grad.data_ptr(), self.exp_avg.data_ptr(), self.exp_avg_sq.data_ptr(),
-                  self.flat.numel())
-        return fn, gemm, static
 
     def _ar(self, B: int, like: torch.Tensor) -> torch.Tensor:
         ar = self._arange.get(B)

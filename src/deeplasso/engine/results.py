@@ -1,0 +1,160 @@
+"""The result of a path: :class:`PathPoint`, :class:`Path` (saved as ``.npz``, no
+pickle), feature importances and the ranking with its tie rule."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .files import atomic_write, json_default
+
+__all__ = ["PathPoint", "Path", "NonFiniteLossError", "feature_importances_from"]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Training produced a NaN or infinite loss. ``path`` holds the points computed
+    before the failing lambda step."""
+
+    def __init__(self, message: str, step: int, lambda_: float, path: "Path"):
+        super().__init__(message)
+        self.step = step
+        self.lambda_ = lambda_
+        self.path = path
+
+
+@dataclass
+class PathPoint:
+    """One point of the path: the model trained at one lambda.
+
+    ``theta_norm[j]`` is ``||theta_j||_2`` at the end of the step; a feature is
+    selected when it is non-zero (the hier-prox keeps ``W0_j`` zero then too).
+    """
+
+    lambda_: float
+    theta_norm: np.ndarray
+    train_loss: float
+    train_score: float
+    val_loss: float
+    val_score: float
+    val_objective: float
+    epochs: int
+    seconds: float
+    state: dict[str, np.ndarray] | None = None
+
+    @property
+    def selected(self) -> np.ndarray:
+        return self.theta_norm > 0
+
+    @property
+    def n_selected(self) -> int:
+        return int(np.count_nonzero(self.theta_norm))
+
+
+_SCALARS = ("lambda_", "train_loss", "train_score", "val_loss", "val_score", "val_objective",
+            "epochs", "seconds")
+
+
+@dataclass
+class Path:
+    """A computed path: its points (dense model first) and the settings used."""
+
+    points: list[PathPoint] = field(default_factory=list)
+    n_features: int = 0
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __getitem__(self, i: int) -> PathPoint:
+        return self.points[i]
+
+    def __iter__(self):
+        return iter(self.points)
+
+    @property
+    def lambdas(self) -> np.ndarray:
+        return np.array([p.lambda_ for p in self.points])
+
+    @property
+    def n_selected(self) -> np.ndarray:
+        return np.array([p.n_selected for p in self.points])
+
+    @property
+    def selected(self) -> np.ndarray:
+        """(n_points, n_features) boolean support of every point."""
+        return np.stack([p.selected for p in self.points]) if self.points else np.zeros((0, self.n_features), bool)
+
+    def feature_importances(self) -> np.ndarray:
+        """Lambda at which each feature left the model (``inf`` if it never did); see
+        :func:`feature_importances_from` for features that leave and come back."""
+        return feature_importances_from(self.lambdas, self.selected)
+
+    def ranking(self) -> np.ndarray:
+        """Feature indices from most to least important.
+
+        Primary key: the importance (later leaving = more important). Ties (features
+        that left at the same lambda) are broken by ``sum_t ||theta_j||`` over the path,
+        larger first.
+        """
+        norms = np.stack([p.theta_norm for p in self.points])
+        return np.lexsort((-norms.sum(axis=0), -self.feature_importances()))
+
+    def save(self, file) -> None:
+        """Save to ``.npz`` (numpy arrays plus JSON; no pickle). A file name is written
+        atomically."""
+        arrays = self.to_arrays()
+        if isinstance(file, (str, os.PathLike)):
+            atomic_write(file, lambda f: np.savez(f, **arrays))
+        else:
+            np.savez(file, **arrays)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays :meth:`save` writes (``header`` holds the scalars as JSON)."""
+        arrays: dict[str, np.ndarray] = {}
+        rows = []
+        for i, p in enumerate(self.points):
+            rows.append({k: getattr(p, k) for k in _SCALARS})
+            arrays[f"theta_norm_{i}"] = p.theta_norm
+            if p.state is not None:
+                for name, value in p.state.items():
+                    arrays[f"state_{i}__{name}"] = value
+        header = {"n_features": self.n_features, "meta": self.meta, "points": rows, "format": 1}
+        arrays["header"] = np.frombuffer(json.dumps(header, default=json_default).encode(), dtype=np.uint8)
+        return arrays
+
+    @classmethod
+    def load(cls, file) -> "Path":
+        """Load a path written by :meth:`save`; never unpickles."""
+        with np.load(file, allow_pickle=False) as z:
+            header = json.loads(bytes(z["header"]).decode())
+            points = []
+            for i, row in enumerate(header["points"]):
+                prefix = f"state_{i}__"
+                state = {k[len(prefix):]: z[k] for k in z.files if k.startswith(prefix)} or None
+                points.append(PathPoint(theta_norm=z[f"theta_norm_{i}"], state=state, **row))
+        return cls(points=points, n_features=header["n_features"], meta=header["meta"])
+
+
+def feature_importances_from(lambdas: np.ndarray, selected: np.ndarray) -> np.ndarray:
+    """Importance of each feature: the lambda at which it first left the model.
+
+    That is ``lambdas[t]`` for the first point ``t`` whose model does not select the
+    feature, and ``inf`` for a feature selected at the last point (it is in the final
+    model). With mini-batches a feature sometimes drops out and comes back; it still
+    counts as having left at its first exit. Chosen on validation over two other
+    definitions (10 digits paths, retrained top-k accuracy; see ``docs/engine.md``).
+    """
+    lambdas = np.asarray(lambdas, dtype=float)
+    selected = np.asarray(selected, dtype=bool)
+    T, d = selected.shape
+    out = np.full(d, np.inf)
+    if T == 0:
+        return out
+    gone = ~selected
+    first = gone.argmax(axis=0)  # first point without the feature (0 if it never left: masked below)
+    left = ~selected[-1]  # it left at some point; features in the final model stay inf
+    out[left] = lambdas[first[left]]
+    return out

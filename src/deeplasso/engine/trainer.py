@@ -1,0 +1,162 @@
+"""Training at one lambda: epochs, batching, the validation objective, early stopping.
+
+The trainer holds the model, the data (tensors on the training device), the
+penalty and the step that updates the weights; it calls the step and never looks
+inside it. A mini-batch is a slice of a random permutation, and the loop touches
+the host once per epoch (the validation objective decides early stopping), never
+per step.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from . import objective
+from .callbacks import Callback, CallbackList, EarlyStopping
+from .config import PathConfig
+from .penalty import InputPenalty
+from .results import PathPoint
+from .screening import Screening
+from .steps import Step, select_step
+
+__all__ = ["Trainer", "SGD_MOMENTUM"]
+
+#: momentum of the ``path_optimizer="sgd"`` path (the reference package's default)
+SGD_MOMENTUM = 0.9
+
+_NO_CALLBACKS = CallbackList()
+
+
+class Trainer:
+    """Trains ``model`` on ``(X, y)``, validating on ``(X_val, y_val)``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A :class:`~deeplasso.LassoNet` (penalised) or any network (trained without penalty).
+    X, y, X_val, y_val : torch.Tensor
+        On the training device; ``y`` int64 classes or float (n, n_outputs).
+    config : PathConfig
+    generator : torch.Generator
+        Draws every epoch's permutation (on the CPU, so a seed gives the same
+        batches on every device).
+    step : Step, optional
+        The update; default :func:`~deeplasso.engine.steps.select_step`'s choice.
+    stopping : EarlyStopping, optional
+        Default ``EarlyStopping(config.patience, config.tol)``.
+    """
+
+    def __init__(self, model: torch.nn.Module, X, y, X_val, y_val, config: PathConfig,
+                 generator: torch.Generator, step: Step | None = None, stopping: EarlyStopping | None = None):
+        self.model = model
+        self.X, self.y, self.Xv, self.yv = X, y, X_val, y_val
+        self.cfg = config
+        self.gen = generator
+        self.cw = None if config.class_weight is None else config.class_weight.to(X.device)
+        self.penalty = InputPenalty(model, config.M, config.groups, X.device)
+        self.step = step if step is not None else select_step(model, config, X.device, self.penalty, self.cw)
+        self.stopping = stopping if stopping is not None else EarlyStopping(config.patience, config.tol)
+        #: X restricted to the active columns (see :meth:`set_active`), None for all
+        self.Xa: torch.Tensor | None = None
+        self.screening = Screening(config.active_set)
+
+    @property
+    def lr(self) -> float:
+        return self.step.lr
+
+    @property
+    def sgd_path(self) -> bool:
+        return self.cfg.path_optimizer == "sgd"
+
+    def begin_path(self) -> None:
+        """Switch to the path's optimiser after the dense model, where it differs: with
+        ``path_optimizer="sgd"``, SGD with momentum (fresh buffer) at the same lr."""
+        if self.sgd_path:
+            self.step.use_sgd(SGD_MOMENTUM)
+
+    def set_active(self, active: torch.Tensor | None) -> None:
+        """Train only the input columns ``active`` (the step must support it)."""
+        self.step.set_active(active)
+        self.Xa = None if active is None else self.X.index_select(1, active)
+
+    # ---- evaluation
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return objective.loss(self.cfg.task, out, y, self.cw)
+
+    @torch.no_grad()
+    def evaluate(self, X, y, chunk: int = 8192) -> tuple[float, float]:
+        """(mean loss, score) of the model on ``(X, y)``."""
+        self.model.eval()
+        outs = [self.model(X[i:i + chunk]) for i in range(0, X.shape[0], chunk)]
+        self.model.train()
+        out = torch.cat(outs) if len(outs) > 1 else outs[0]
+        return float(self.loss(out, y)), float(objective.score(self.cfg.task, out, y))
+
+    def val_objective(self, lam: float) -> tuple[float, float, float]:
+        """(validation loss + penalty, validation loss, validation score)."""
+        vl, vs = self.evaluate(self.Xv, self.yv)
+        return vl + self.penalty.value(lam), vl, vs
+
+    # ---- weights
+    def snapshot(self) -> list[torch.Tensor]:
+        return [p.detach().clone() for p in self.model.parameters()]
+
+    @torch.no_grad()
+    def restore(self, snap: list[torch.Tensor]) -> None:
+        for p, s in zip(self.model.parameters(), snap):
+            p.copy_(s)
+
+    # ---- training
+    def run_epoch(self, lam: float) -> torch.Tensor:
+        """One pass over the shuffled training data (the active columns only, if set).
+        Returns a scalar that is finite iff training is healthy."""
+        X = self.X if self.Xa is None else self.Xa
+        n = X.shape[0]
+        bs = n if self.cfg.batch_size is None else min(int(self.cfg.batch_size), n)
+        # drawn on the CPU whatever the device: a seed gives the same batches on CPU and
+        # GPU; the copy does not make the host wait
+        perm = torch.randperm(n, generator=self.gen).to(X.device, non_blocking=True)
+        return self.step.epoch(X, self.y, perm, bs, lam)
+
+    def train_lambda(self, lam: float, max_epochs: int, step: int | None = None,
+                     callbacks: Callback | None = None) -> tuple[int, tuple]:
+        """Train at one lambda until :attr:`stopping` (or a callback) ends it.
+
+        ``step`` is the lambda step's index on the path (0: the dense model; None for
+        training that is not a path step). Returns the epochs run and the (objective,
+        val loss, val score) the weights end on.
+        """
+        cbs = callbacks if callbacks is not None else _NO_CALLBACKS
+        if lam > 0:
+            self.screening.screen(self, lam)
+        self.stopping.on_lambda_begin(self, step, lam)
+        cbs.on_lambda_begin(self, step, lam)
+        epochs = 0
+        for _ in range(max_epochs):
+            train_loss = float(self.run_epoch(lam))
+            epochs += 1
+            if not math.isfinite(train_loss):
+                raise FloatingPointError("training loss or weights became non-finite")
+            val = self.val_objective(lam)
+            if not math.isfinite(val[0]):
+                raise FloatingPointError(f"validation objective became {val[0]}")
+            stop = self.stopping.on_epoch_end(self, step, lam, epochs, val)
+            if cbs.on_epoch_end(self, step, lam, epochs, val) or stop:
+                break
+        self.stopping.on_lambda_end(self, step, lam)
+        cbs.on_lambda_end(self, step, lam)
+        return epochs, self.stopping.result()
+
+    def make_point(self, lam: float, epochs: int, val: tuple, seconds: float) -> PathPoint:
+        """The path point of the current weights."""
+        tl, ts = self.evaluate(self.X, self.y)
+        obj, vl, vs = val
+        theta_norm = torch.linalg.vector_norm(self.model.theta.detach(), dim=0).double().cpu().numpy()
+        state = None
+        if self.cfg.store_weights:
+            state = {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
+        return PathPoint(lambda_=float(lam), theta_norm=theta_norm, train_loss=tl, train_score=ts,
+                         val_loss=vl, val_score=vs, val_objective=obj, epochs=epochs,
+                         seconds=seconds, state=state)
