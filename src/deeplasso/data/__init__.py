@@ -11,31 +11,40 @@ This subpackage imports nothing else from deeplasso.  Typical use::
 Your own arrays (``.npz``, ``.npy``, ``.csv``) go through :func:`load_arrays`,
 :func:`split_arrays` and :func:`standardize_arrays`.
 
+Modules, each with one concern (a module imports only those above it or
+beside it, never in a circle):
+
+- image data sets: :mod:`.catalog` (which data sets, their folders and
+  official files), :mod:`.lookup` (finding them on this machine),
+  :mod:`.sources` (downloading and verifying them), :mod:`.dataset`
+  (:class:`ImageDataset` and :func:`load`);
+- file formats: :mod:`.idx` (MNIST), :mod:`.cifar_release` (what CIFAR-10
+  holds), :mod:`.cifar_bin` and :mod:`.cifar_python` (its two versions),
+  :mod:`.safe_pickle` (unpickling without running code), :mod:`.cifar`
+  (its tarballs, and every CIFAR name);
+- splits and pixels: :mod:`.stratify` (seeded stratified indices),
+  :mod:`.splits` (train / validation / test of an image data set),
+  :mod:`.preprocess` (uint8 images to float features);
+- your own arrays: :mod:`.array_data` (:class:`ArrayData`),
+  :mod:`.array_readers` (the file parsers), :mod:`.arrays`
+  (:func:`load_arrays` and its checks), :mod:`.array_splits` (held-out parts,
+  standardisation);
+- :mod:`.errors` (the exceptions), :mod:`.fakes` (tiny data sets for tests).
+
 See ``docs/data.md`` for the search order of data files (``data_dir``,
 ``$DEEPLASSO_DATA``, the cache, ``/usr/share/datasets``), downloads and their
 checksums, the feature order and the split rules.
 """
 
-from .arrays import (
-    ARRAY_SUFFIXES,
-    TASKS,
-    ArrayData,
-    infer_task,
-    load_arrays,
-    split_arrays,
-    standardize_arrays,
-    subsample_train,
-)
-from .cifar import (
-    CIFAR10_CLASSES,
-    RestrictedUnpickler,
-    load_cifar10_bin_folder,
-    load_cifar10_python_folder,
-    load_cifar10_tar,
-    read_cifar_bin,
-    read_cifar_python_batch,
-    safe_unpickle,
-)
+from .array_data import TASKS, ArrayData
+from .array_readers import ARRAY_SUFFIXES
+from .array_splits import split_arrays, standardize_arrays, subsample_train
+from .arrays import infer_task, load_arrays
+from .catalog import DATASET_NAMES
+from .cifar import load_cifar10_tar
+from .cifar_bin import load_cifar10_bin_folder, read_cifar_bin
+from .cifar_python import load_cifar10_python_folder, read_cifar_python_batch
+from .cifar_release import CIFAR10_CLASSES
 from .dataset import (
     DIGITS_CLASSES,
     FASHION_MNIST_CLASSES,
@@ -51,6 +60,7 @@ from .errors import (
     UnsafePickleError,
 )
 from .idx import read_idx, read_idx_images, read_idx_labels, write_idx
+from .lookup import ENV_DATA, cache_dir, locate, search_roots
 from .preprocess import (
     IMAGENET_MEAN,
     IMAGENET_MEAN_GRAY,
@@ -66,17 +76,10 @@ from .preprocess import (
     preprocess,
     preprocess_split,
 )
-from .sources import DATASET_NAMES, ENV_DATA, ENV_OFFLINE, cache_dir, download_file, fetch, locate, search_roots
-from .splits import (
-    Split,
-    as_generator,
-    make_split,
-    official_split,
-    paper_split,
-    select_classes,
-    stratified_indices,
-    subsample_per_class,
-)
+from .safe_pickle import RestrictedUnpickler, safe_unpickle
+from .sources import ENV_OFFLINE, download_file, fetch
+from .splits import Split, make_split, official_split, paper_split, select_classes, subsample_per_class
+from .stratify import as_generator, stratified_indices
 
 __all__ = [
     # loading

@@ -1,4 +1,9 @@
-"""The :class:`ImageDataset` container and :func:`load`."""
+"""The :class:`ImageDataset` container and :func:`load`: an image data set by name.
+
+:func:`load` finds the files (:mod:`.lookup`), downloads them when missing
+(:mod:`.sources`) and reads them with the format readers (:mod:`.idx`,
+:mod:`.cifar`); ``"digits"`` comes from scikit-learn.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import sources
+from .catalog import SOURCES, canonical_name
 from .cifar import (
     CIFAR10_CLASSES,
     load_cifar10_bin_folder,
@@ -16,6 +21,9 @@ from .cifar import (
 )
 from .errors import DataFormatError, DataNotFoundError, DownloadError
 from .idx import read_idx_images, read_idx_labels
+from .lookup import Located, cache_dir, not_found_message, scan, searched_paths
+from .sources import ENV_OFFLINE, fetch
+from .stratify import stratified_indices
 
 __all__ = [
     "ImageDataset",
@@ -110,7 +118,7 @@ class ImageDataset(ImageMeta):
         )
 
 
-def _load_idx(loc: sources.Located, classes) -> ImageDataset:
+def _load_idx(loc: Located, classes) -> ImageDataset:
     f = loc.files
     x_tr = read_idx_images(f["train-images-idx3-ubyte"])
     y_tr = read_idx_labels(f["train-labels-idx1-ubyte"], len(classes))
@@ -126,7 +134,7 @@ def _load_idx(loc: sources.Located, classes) -> ImageDataset:
     return ImageDataset(x_tr, y_tr, x_te, y_te, classes, (1, 28, 28), loc.name, str(loc.path))
 
 
-def _load_cifar(loc: sources.Located) -> ImageDataset:
+def _load_cifar(loc: Located) -> ImageDataset:
     if loc.kind == "cifar-bin":
         raw = load_cifar10_bin_folder(loc.path)
     elif loc.kind == "cifar-py":
@@ -137,9 +145,8 @@ def _load_cifar(loc: sources.Located) -> ImageDataset:
 
 
 def _load_digits() -> ImageDataset:
+    # Lazy: scikit-learn takes a while to import and only "digits" needs it.
     from sklearn.datasets import load_digits
-
-    from .splits import stratified_indices
 
     d = load_digits()
     x = np.rint(d.images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)[:, None, :, :]
@@ -150,7 +157,7 @@ def _load_digits() -> ImageDataset:
 
 
 def _env_offline() -> bool:
-    return os.environ.get(sources.ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes", "on")
+    return os.environ.get(ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def load(name: str, data_dir=None, *, download=None, progress: bool = True) -> ImageDataset:
@@ -192,31 +199,31 @@ def load(name: str, data_dir=None, *, download=None, progress: bool = True) -> I
     ChecksumError
         A download did not match the published checksum.
     """
-    key = sources.canonical_name(name)
+    key = canonical_name(name)
     if key == "digits":
         return _load_digits()
     classes = {"mnist": MNIST_CLASSES, "fashion-mnist": FASHION_MNIST_CLASSES, "cifar10": CIFAR10_CLASSES}[key]
-    src = sources.SOURCES[key]
-    found, report = sources._scan(key, data_dir)
+    src = SOURCES[key]
+    found, report = scan(key, data_dir)
     if found is None:
         if download is None:
             download = not _env_offline()
-            why = f"${sources.ENV_OFFLINE} is set"
+            why = f"${ENV_OFFLINE} is set"
         else:
             why = "download=False"
         if not download:
             note = f"Download: not attempted ({why})."
-            raise DataNotFoundError(sources._not_found_message(src, report, note), key,
-                                    sources._searched(report))
+            raise DataNotFoundError(not_found_message(src, report, note), key,
+                                    searched_paths(report))
         try:
-            sources.fetch(key, progress=progress)
+            fetch(key, progress=progress)
         except DownloadError as exc:
-            note = f"Download into {sources.cache_dir()} failed (offline?): {exc}"
-            raise DataNotFoundError(sources._not_found_message(src, report, note), key,
-                                    sources._searched(report)) from exc
-        found, more = sources._scan(key, data_dir)
+            note = f"Download into {cache_dir()} failed (offline?): {exc}"
+            raise DataNotFoundError(not_found_message(src, report, note), key,
+                                    searched_paths(report)) from exc
+        found, more = scan(key, data_dir)
         if found is None:  # pragma: no cover - fetch() guarantees the files
-            raise DataNotFoundError(sources._not_found_message(src, more, "Download finished but files are missing."),
+            raise DataNotFoundError(not_found_message(src, more, "Download finished but files are missing."),
                                     key)
     if found.kind == "idx":
         return _load_idx(found, classes)

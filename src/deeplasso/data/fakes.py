@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .cifar import (
+from .catalog import IDX_FILES
+from .cifar_release import (
     CIFAR10_CLASSES,
     CIFAR_BIN_META_FILE,
     CIFAR_BIN_TEST_FILE,
@@ -41,7 +42,8 @@ __all__ = [
     "py2_pickle_dumps",
 ]
 
-IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+#: The files write_fake_idx writes: the official names the readers look for.
+IDX_NAMES = IDX_FILES
 
 
 def fake_images(n, image_shape, n_classes=10, seed=0):
