@@ -7,9 +7,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from deeplasso.fast import FastAdamStep, hier_prox_fused_
-from deeplasso.modules import LassoNet
-from deeplasso.path import PathConfig, _Trainer, fit_path
+from deeplasso.engine import FlatStep, LassoNet, PathConfig, Trainer, fit_path, hier_prox_fused_
+from steps_util import make_step
 
 
 @pytest.mark.parametrize("hidden", [(), (8,), (8, 5)])
@@ -27,8 +26,8 @@ def test_active_step_equals_full_step_when_dropped_columns_are_zero(hidden):
     X = torch.randn(64, d, dtype=torch.float64)
     X[:, out_cols] = 0
     y = torch.randint(0, K, (64,))
-    full = FastAdamStep(full_model, "classification", 1e-2)
-    act = FastAdamStep(act_model, "classification", 1e-2)
+    full = make_step(full_model, "classification", 1e-2)
+    act = make_step(act_model, "classification", 1e-2)
     act.set_active(active)
     Xa = X[:, active].contiguous()
     for step in range(10):
@@ -56,7 +55,7 @@ def test_input_gradient_matches_autograd(task):
     ref = copy.deepcopy(model)
     X = torch.randn(70, d, dtype=torch.float64)
     y = torch.randint(0, K, (70,)) if task == "classification" else torch.randn(70, K, dtype=torch.float64)
-    fast = FastAdamStep(model, task, 1e-3)
+    fast = make_step(model, task, 1e-3)
     cols = torch.tensor([0, 3, 8])
     G = fast.input_gradient(X, y, cols, chunk=32)  # uneven chunks
     out = ref(X)
@@ -81,13 +80,13 @@ def _problem(seed=0, n=360, d=40, k=5):
 def test_path_with_active_set_matches_path_without(monkeypatch):
     X, y, Xv, yv = _problem()
     used = []
-    orig = FastAdamStep.set_active
+    orig = FlatStep.set_active
 
     def spy(self, active):
         used.append(None if active is None else int(active.numel()))
         return orig(self, active)
 
-    monkeypatch.setattr(FastAdamStep, "set_active", spy)
+    monkeypatch.setattr(FlatStep, "set_active", spy)
     paths = {}
     for on in (False, True):
         torch.manual_seed(0)
@@ -111,14 +110,14 @@ def test_screen_keeps_features_that_the_gradient_would_push_back():
     torch.manual_seed(0)
     model = LassoNet(X.shape[1], 3, (8,))
     cfg = PathConfig(batch_size=32, seed=0)
-    tr = _Trainer(model, X, y, Xv, yv, cfg, torch.Generator().manual_seed(0))
+    tr = Trainer(model, X, y, Xv, yv, cfg, torch.Generator().manual_seed(0))
     for _ in range(3):
-        tr.epoch(0.0)
+        tr.run_epoch(0.0)
     with torch.no_grad():
         model.input_weight[:, :30] = 0  # features 0-4 carry the signal; 5-29 are noise
-    tr.screen(40.0)
-    tr.screen(40.0)  # zero at two screenings in a row
-    active = set(tr.opt.active.tolist())
+    tr.screening.screen(tr, 40.0)
+    tr.screening.screen(tr, 40.0)  # zero at two screenings in a row
+    active = set(tr.step.active.tolist())
     assert set(range(5)) <= active  # the informative ones come back in
     assert set(range(30, 40)) <= active
     assert len(active) < 40

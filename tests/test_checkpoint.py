@@ -105,7 +105,7 @@ def test_estimator_resumes_to_the_same_model(data, tmp_path):
 def test_resume_is_exact_while_the_active_set_is_engaged(tmp_path):
     """Crash at a point where features are out of the first layer's matmuls: the
     resumed path screens, trains and ends exactly as the uninterrupted one."""
-    from deeplasso.fast import FastAdamStep
+    from deeplasso.engine import FlatStep
 
     g = np.random.default_rng(0)
     X = g.standard_normal((360, 40)).astype(np.float32)
@@ -121,7 +121,7 @@ def test_resume_is_exact_while_the_active_set_is_engaged(tmp_path):
 
     points_done = [0]
     engaged_at = []  # points finished when the active set was first engaged
-    orig = FastAdamStep.set_active
+    orig = FlatStep.set_active
 
     def spy(self, active):
         if active is not None:
@@ -131,7 +131,7 @@ def test_resume_is_exact_while_the_active_set_is_engaged(tmp_path):
     def count(i, point, model):
         points_done[0] = i + 1
 
-    FastAdamStep.set_active = spy
+    FlatStep.set_active = spy
     try:
         full = fit_path(*inputs(), callback=count)
         assert engaged_at, "the active set was never used"
@@ -147,5 +147,5 @@ def test_resume_is_exact_while_the_active_set_is_engaged(tmp_path):
             fit_path(*inputs(), callback=die, checkpoint=ckpt)
         resumed = fit_path(*inputs(), checkpoint=ckpt)
     finally:
-        FastAdamStep.set_active = orig
+        FlatStep.set_active = orig
     _same(full, resumed)

@@ -8,9 +8,7 @@ import torch
 from sklearn.base import clone
 
 from deeplasso import LassoNetClassifier, PathConfig, fit_path
-from deeplasso.fast import FastAdamStep
-from deeplasso.modules import CNNBody, LassoNet, cnn_body, mlp_body
-from deeplasso.path import _Trainer
+from deeplasso.engine import AutogradStep, CNNBody, FlatStep, LassoNet, Trainer, cnn_body, mlp_body
 
 SHAPE = (1, 6, 6)
 PATCH = [2 * 6 + 2, 2 * 6 + 3, 3 * 6 + 2, 3 * 6 + 3]  # the 2x2 patch that carries the label
@@ -59,14 +57,14 @@ def test_pixel_layer_equals_a_dense_block_diagonal_layer():
 
 def test_cnn_and_user_bodies_take_the_autograd_step():
     cnn = LassoNet(36, 2, body=cnn_body(SHAPE, 2, (4,)), input_layer="pixel", image_shape=SHAPE)
-    assert not FastAdamStep.supports(cnn, "adam")
-    assert not FastAdamStep.supports(LassoNet(36, 2, body=torch.nn.Linear(5, 2, bias=False)), "adam")
-    assert FastAdamStep.supports(LassoNet(36, 2, (8,)), "adam")
-    assert FastAdamStep.supports(LassoNet(36, 2, body=mlp_body((8,), 2)), "adam")
+    assert not FlatStep.supports(cnn, "adam")
+    assert not FlatStep.supports(LassoNet(36, 2, body=torch.nn.Linear(5, 2, bias=False)), "adam")
+    assert FlatStep.supports(LassoNet(36, 2, (8,)), "adam")
+    assert FlatStep.supports(LassoNet(36, 2, body=mlp_body((8,), 2)), "adam")
     X = torch.randn(20, 36)
-    trainer = _Trainer(cnn, X, torch.zeros(20, dtype=torch.int64), X, torch.zeros(20, dtype=torch.int64),
+    trainer = Trainer(cnn, X, torch.zeros(20, dtype=torch.int64), X, torch.zeros(20, dtype=torch.int64),
                        PathConfig(), torch.Generator())
-    assert not trainer.fast
+    assert isinstance(trainer.step, AutogradStep)
 
 
 def test_cnn_path_runs_to_empty_keeps_the_hierarchy_and_ranks_the_planted_patch_top(fitted):

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from deeplasso import LassoNet, LassoNetClassifier, PathConfig, fit_path
-from deeplasso.fast import FastAdamStep, hier_prox_fused_
-from deeplasso.path import _Trainer
+from deeplasso.engine import CudaGraphStep, Trainer, hier_prox_fused_
+from steps_util import make_step
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 CUDA = torch.device("cuda")
@@ -42,8 +42,8 @@ def test_graph_epoch_equals_eager_loop(hidden, task, weighted, sgd, active):
     cw = torch.tensor([0.5, 2.0, 1.0], dtype=torch.float64, device=CUDA) if weighted else None
     eager_model = LassoNet(7, K, hidden).double().to(CUDA)
     graph_model = copy.deepcopy(eager_model)
-    eager = FastAdamStep(eager_model, task, 1e-2, cw)
-    graph = FastAdamStep(graph_model, task, 1e-2, cw)
+    eager = make_step(eager_model, task, 1e-2, cw)
+    graph = make_step(graph_model, task, 1e-2, cw, kind=CudaGraphStep)
     if sgd:
         eager.use_sgd(0.9)
         graph.use_sgd(0.9)
@@ -76,7 +76,7 @@ def test_graph_epoch_equals_eager_loop(hidden, task, weighted, sgd, active):
 
 def test_graphs_can_be_switched_off(monkeypatch):
     model = LassoNet(5, 2, (4,)).to(CUDA)
-    fast = FastAdamStep(model, "classification", 1e-3)
+    fast = make_step(model, "classification", 1e-3, kind=CudaGraphStep)
     X, y = _data(20, 5, 2, "classification", torch.float32)
     monkeypatch.setenv("DEEPLASSO_CUDA_GRAPHS", "0")
     assert not fast.graph_epoch(X, y, torch.arange(20, device=CUDA), 8, 0.0, 10.0)
@@ -92,17 +92,17 @@ def test_an_epoch_never_waits_for_the_gpu(monkeypatch, graphs):
     torch.manual_seed(0)
     model = LassoNet(20, 2, (16,)).to(CUDA)
     cfg = PathConfig(batch_size=32, M=10.0)
-    trainer = _Trainer(model, X, y, X[:50], y[:50], cfg, torch.Generator().manual_seed(0))
-    assert trainer.fast
-    trainer.epoch(5.0)
+    trainer = Trainer(model, X, y, X[:50], y[:50], cfg, torch.Generator().manual_seed(0))
+    assert isinstance(trainer.step, CudaGraphStep)
+    trainer.run_epoch(5.0)
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:
-        out = trainer.epoch(5.0)
+        out = trainer.run_epoch(5.0)
     finally:
         torch.cuda.set_sync_debug_mode(0)
     assert torch.isfinite(out)
-    assert trainer.opt.t == 2 * 10  # ten batches per epoch
+    assert trainer.step.t == 2 * 10  # ten batches per epoch
 
 
 def _path(device, X, y, Xv, yv, hidden=(8,), **kw):

@@ -240,7 +240,7 @@ def test_path_save_load_round_trip(fitted_regressor, tmp_path):
 
 
 def test_importance_is_lambda_of_first_exit():
-    from deeplasso.path import feature_importances_from
+    from deeplasso.engine import feature_importances_from
 
     lambdas = np.array([0.0, 1.0, 2.0, 4.0, 8.0])
     sel = np.array([[1, 1, 1, 1, 1], [1, 1, 0, 1, 0], [1, 0, 1, 1, 1], [0, 0, 0, 1, 1], [0, 0, 0, 1, 1]],

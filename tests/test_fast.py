@@ -6,9 +6,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from deeplasso.fast import FastAdamStep, hier_prox_fused_
-from deeplasso.modules import LassoNet
-from deeplasso.prox import hier_prox
+from deeplasso.engine import CudaGraphStep, LassoNet, NativeEpochStep, hier_prox, hier_prox_fused_
+from steps_util import make_step
 
 
 @pytest.mark.parametrize("hidden", [(), (8,), (8, 6)])
@@ -22,7 +21,7 @@ def test_fast_step_matches_autograd(hidden, task, weighted, sgd):
     X = torch.randn(50, 7, dtype=torch.float64)
     y = torch.randint(0, K, (50,)) if task == "classification" else torch.randn(50, K, dtype=torch.float64)
     cw = torch.tensor([0.5, 2.0, 1.0], dtype=torch.float64) if weighted else None
-    fast = FastAdamStep(fast_model, task, 1e-2, cw)
+    fast = make_step(fast_model, task, 1e-2, cw)
     if sgd:
         opt = torch.optim.SGD(ref.parameters(), lr=1e-2, momentum=0.9)
         fast.use_sgd(0.9)
@@ -62,7 +61,7 @@ def test_fused_prox_matches_reference_prox_with_mixed_columns():
 
 def test_module_parameters_are_views_of_the_flat_buffer():
     model = LassoNet(5, 2, (4,))
-    fast = FastAdamStep(model, "classification", 1e-3)
+    fast = make_step(model, "classification", 1e-3)
     with torch.no_grad():
         fast.flat.zero_()
     assert all(torch.count_nonzero(p) == 0 for p in model.parameters())
@@ -74,7 +73,7 @@ def test_module_parameters_are_views_of_the_flat_buffer():
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("H", [0, 1, 6, 40])
 def test_native_prox_matches_pytorch_prox(dtype, H):
-    from deeplasso._native import native_available
+    from deeplasso.engine.native import native_available
 
     if not native_available():
         pytest.skip("no C compiler: the PyTorch prox is used")
@@ -102,7 +101,7 @@ def test_native_prox_matches_pytorch_prox(dtype, H):
 
 
 def test_native_prox_propagates_non_finite_values():
-    from deeplasso._native import native_available
+    from deeplasso.engine.native import native_available
 
     if not native_available():
         pytest.skip("no C compiler")
@@ -118,14 +117,14 @@ def test_native_prox_can_be_switched_off(tmp_path):
     import subprocess
     import sys
 
-    code = "from deeplasso._native import native_available; print(native_available())"
+    code = "from deeplasso.engine.native import native_available; print(native_available())"
     env = {"DEEPLASSO_NATIVE": "0", "PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def _native_epoch_or_skip():
-    from deeplasso._native import native_epoch_function
+    from deeplasso.engine.native import native_epoch_function
 
     if native_epoch_function(torch.float64) is None:
         pytest.skip("no C compiler or no BLAS gemm symbol here: the path runs the Python loop")
@@ -148,7 +147,7 @@ def test_native_epoch_matches_python_steps(hidden, task, weighted, active, dtype
     X = torch.randn(n, d, dtype=dtype)
     y = torch.randint(0, K, (n,)) if task == "classification" else torch.randn(n, K, dtype=dtype)
     cw = torch.tensor([0.5, 2.0, 1.0], dtype=dtype) if weighted else None
-    py, c = FastAdamStep(py_model, task, 1e-2, cw), FastAdamStep(c_model, task, 1e-2, cw)
+    py, c = make_step(py_model, task, 1e-2, cw), make_step(c_model, task, 1e-2, cw, kind=NativeEpochStep)
     if sgd:
         py.use_sgd(0.9)
         c.use_sgd(0.9)
@@ -183,7 +182,7 @@ def test_native_epoch_matches_python_steps(hidden, task, weighted, active, dtype
 def test_native_epoch_rejects_wrong_columns():
     _native_epoch_or_skip()
     model = LassoNet(6, 2, (4,)).double()
-    fast = FastAdamStep(model, "classification", 1e-2)
+    fast = make_step(model, "classification", 1e-2, kind=NativeEpochStep)
     fast.set_active(torch.tensor([0, 2, 4]))
     with pytest.raises(ValueError, match="3"):
         fast.native_epoch(torch.randn(8, 6, dtype=torch.float64), torch.zeros(8, dtype=torch.int64),
@@ -193,17 +192,17 @@ def test_native_epoch_rejects_wrong_columns():
 def test_path_runs_its_epochs_in_c(monkeypatch):
     """The trainer takes the C epoch where it applies, and the Python loop with it off."""
     _native_epoch_or_skip()
-    from deeplasso.path import PathConfig, fit_path
+    from deeplasso.engine import PathConfig, fit_path
 
     calls = []
-    real = FastAdamStep.native_epoch
+    real = NativeEpochStep.native_epoch
 
     def counting(self, *a, **k):
         ok = real(self, *a, **k)
         calls.append(ok)
         return ok
 
-    monkeypatch.setattr(FastAdamStep, "native_epoch", counting)
+    monkeypatch.setattr(NativeEpochStep, "native_epoch", counting)
     g = torch.Generator().manual_seed(0)
     X = torch.randn(120, 6, generator=g)
     y = (X[:, 0] > 0).long()
@@ -221,7 +220,7 @@ def test_graph_epoch_is_cuda_only():
     nothing; tests/test_cuda.py covers it on a GPU."""
     torch.manual_seed(0)
     model = LassoNet(6, 2, (4,))
-    fast = FastAdamStep(model, "classification", 1e-2)
+    fast = make_step(model, "classification", 1e-2, kind=CudaGraphStep)
     before = fast.flat.clone()
     X, y = torch.randn(20, 6), torch.randint(0, 2, (20,))
     assert not fast.graph_epoch(X, y, torch.randperm(20), 8, 0.01, 10.0)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from deeplasso.data import pixel_to_feature
-from deeplasso.path import Path, PathPoint
+from deeplasso import Path, PathPoint
 from deeplasso.plots import (
     accuracy_vs_features,
     importance_image,

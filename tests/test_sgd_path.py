@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from deeplasso import LassoNet, LassoNetClassifier, PathConfig, fit_path
-from deeplasso.path import _Trainer
+from deeplasso.engine import Callback
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_fast_sgd_path_equals_torch_sgd(planted):
         np.testing.assert_allclose(a.theta_norm, b.theta_norm, rtol=1e-9, atol=1e-12)
 
 
-def test_sgd_path_switches_after_the_dense_model(planted, monkeypatch):
+def test_sgd_path_switches_after_the_dense_model(planted):
     X, y = planted
     t = torch.as_tensor
     cfg = PathConfig(lr=3e-3, max_epochs=5, patience=3, path_multiplier=1.5, batch_size=32, seed=3,
@@ -42,14 +42,12 @@ def test_sgd_path_switches_after_the_dense_model(planted, monkeypatch):
     torch.manual_seed(0)
     model = LassoNet(10, 2, (8,))
     modes = []
-    orig = _Trainer.epoch
 
-    def spy(self, lam):
-        modes.append(self.opt.sgd_momentum)
-        return orig(self, lam)
+    class UpdateRule(Callback):  # the step's rule after every epoch
+        def on_epoch_end(self, trainer, step, lam, epoch, val):
+            modes.append(trainer.step.sgd_momentum)
 
-    monkeypatch.setattr(_Trainer, "epoch", spy)
-    path = fit_path(model, t(X[:200]), t(y[:200]), t(X[200:]), t(y[200:]), cfg)
+    path = fit_path(model, t(X[:200]), t(y[:200]), t(X[200:]), t(y[200:]), cfg, callbacks=[UpdateRule()])
     dense = path[0].epochs
     assert all(m is None for m in modes[:dense])  # Adam for the dense model
     assert modes[-1] == 0.9  # SGD with momentum on the path
