@@ -28,6 +28,7 @@ from .lambda_start import auto_lambda_start
 from .modules import LassoNet
 from .results import NonFiniteLossError, Path, PathPoint
 from .runtime import deterministic_cudnn, threads_for, torch_threads
+from .steps import Step
 from .trainer import Trainer
 
 __all__ = ["fit_path", "refit", "path_meta"]
@@ -43,6 +44,7 @@ def fit_path(
     callback: Callable[[int, PathPoint, LassoNet], None] | None = None,
     checkpoint: str | os.PathLike | None = None,
     callbacks: Sequence[Callback] | None = None,
+    step_factory: Callable[..., Step] | None = None,
 ) -> Path:
     """Compute a LassoNet path: dense model first, then growing lambda, warm-started.
 
@@ -69,6 +71,11 @@ def fit_path(
         Hooks on the path (:mod:`deeplasso.engine.callbacks`), called in order. An
         :class:`~deeplasso.engine.callbacks.EarlyStopping` among them replaces the
         default ``EarlyStopping(config.patience, config.tol)``.
+    step_factory : callable, optional
+        Builds the training step, with the signature of
+        :func:`~deeplasso.engine.steps.select_step` ``(model, config, device, penalty,
+        class_weight)``; default ``select_step``. A research variant of the update is a
+        :class:`~deeplasso.engine.steps.Step` subclass returned from here.
 
     Returns
     -------
@@ -77,7 +84,7 @@ def fit_path(
         stops being finite.
     """
     with torch_threads(threads_for(config, X, model)), deterministic_cudnn(X):
-        return _PathRun(model, X, y, X_val, y_val, config, callback, checkpoint, callbacks).run()
+        return _PathRun(model, X, y, X_val, y_val, config, callback, checkpoint, callbacks, step_factory).run()
 
 
 def path_meta(config: PathConfig) -> dict:
@@ -92,7 +99,7 @@ def path_meta(config: PathConfig) -> dict:
 class _PathRun:
     """One call of :func:`fit_path`: the outer loop over lambda."""
 
-    def __init__(self, model, X, y, X_val, y_val, cfg: PathConfig, callback, checkpoint, callbacks):
+    def __init__(self, model, X, y, X_val, y_val, cfg: PathConfig, callback, checkpoint, callbacks, step_factory):
         if cfg.path_optimizer not in ("same", "sgd"):
             raise ValueError(f"path_optimizer={cfg.path_optimizer!r} is invalid: expected 'same' (the path goes "
                              "on with `optimizer`) or 'sgd' (SGD with momentum 0.9 for every lambda > 0).")
@@ -105,7 +112,7 @@ class _PathRun:
             others.append(FunctionCallback(callback))
         self.cfg = cfg
         self.trainer = Trainer(model, X, y, X_val, y_val, cfg, torch.Generator().manual_seed(int(cfg.seed)),
-                               stopping=stopping[0] if stopping else None)
+                               stopping=stopping[0] if stopping else None, step_factory=step_factory)
         d = model.n_features
         self.path = Path(points=[], n_features=d, meta=path_meta(cfg))
         self.resume = None

@@ -10,6 +10,7 @@ per step.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 
@@ -42,21 +43,23 @@ class Trainer:
     generator : torch.Generator
         Draws every epoch's permutation (on the CPU, so a seed gives the same
         batches on every device).
-    step : Step, optional
-        The update; default :func:`~deeplasso.engine.steps.select_step`'s choice.
+    step_factory : callable, optional
+        Builds the update, with :func:`~deeplasso.engine.steps.select_step`'s
+        signature (the default).
     stopping : EarlyStopping, optional
         Default ``EarlyStopping(config.patience, config.tol)``.
     """
 
     def __init__(self, model: torch.nn.Module, X, y, X_val, y_val, config: PathConfig,
-                 generator: torch.Generator, step: Step | None = None, stopping: EarlyStopping | None = None):
+                 generator: torch.Generator, stopping: EarlyStopping | None = None,
+                 step_factory: Callable[..., Step] | None = None):
         self.model = model
         self.X, self.y, self.Xv, self.yv = X, y, X_val, y_val
         self.cfg = config
         self.gen = generator
         self.cw = None if config.class_weight is None else config.class_weight.to(X.device)
         self.penalty = InputPenalty(model, config.M, config.groups, X.device)
-        self.step = step if step is not None else select_step(model, config, X.device, self.penalty, self.cw)
+        self.step = (step_factory or select_step)(model, config, X.device, self.penalty, self.cw)
         self.stopping = stopping if stopping is not None else EarlyStopping(config.patience, config.tol)
         #: X restricted to the active columns (see :meth:`set_active`), None for all
         self.Xa: torch.Tensor | None = None
