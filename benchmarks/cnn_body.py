@@ -1,28 +1,32 @@
 """CNN body against the MLP body on digits: time per epoch, then one CNN path.
 
 Same data as the main job (``deeplasso fit``: digits, official split, 10% validation,
-standardised on train). Part 1 times training epochs at a lambda where the prox is
-active, for the MLP (32,) (fast hand-written step, and the generic autograd step) and
-the CNN body (per-pixel feature layer of 8 channels, conv (16, 32); and the same CNN
-behind a dense d -> 8*8*8 feature layer), and prints each time as a ratio of the MLP's.
-Part 2 (unless --no-path) fits one CNN path (batch 64, path_multiplier 1.1) and prints,
-for k = 32, 16, 8, 4: a plain (32,) MLP retrained on the CNN's top-k features and on k
-random ones, and the best test accuracy of a path point with at most k features.
+standardised on train). Part 1 times the epochs of one lambda step where the prox is
+active, as ``fit_path`` runs them (``common.lambda_step_seconds``: after 3 dense epochs;
+the validation objective after each epoch included), for the MLP (32,) (the fast step,
+and the generic autograd step, ``PathConfig(fast=False)``) and the CNN body (per-pixel
+feature layer of 8 channels, conv (16, 32); and the same CNN behind a dense d -> 8*8*8
+feature layer), and prints each as a ratio of the MLP's. Part 2 (unless --no-path) fits
+one CNN path (batch 64, path_multiplier 1.1) and prints, for k = 32, 16, 8, 4: a plain
+(32,) MLP retrained on the CNN's top-k features and on k random ones, and the best test
+accuracy of a path point with at most k features.
 
-    PYTHONPATH=src python benchmarks/cnn_body.py [--epochs 10] [--threads 1] [--no-path] [--seed 0]
+    python benchmarks/cnn_body.py [--epochs 10] [--threads 1] [--no-path] [--seed 0]
 """
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import argparse
 import time
 
-import numpy as np
 import torch
+from common import KS, lambda_step_seconds, retrained, retrained_random, say
 
-from deeplasso import LassoNetClassifier, PathConfig
+from deeplasso import LassoNet, LassoNetClassifier, cnn_body
 from deeplasso.data import load, official_split, preprocess_split
-from deeplasso.modules import LassoNet, cnn_body
-from deeplasso.path import _Trainer, torch_threads
-from deeplasso.selection import random_features, retrain_score
 
 
 def models(d, K, shape):
@@ -41,25 +45,17 @@ def time_epochs(data, n_epochs, seed, threads):
     rows = []
     for name, model, fast in models(d, K, tuple(data.image_shape)):
         torch.manual_seed(seed)
-        cfg = PathConfig(fast=fast, seed=seed)
-        trainer = _Trainer(model, X, y, Xv, yv, cfg, torch.Generator().manual_seed(seed))
-        assert trainer.fast == fast
-        with torch_threads(threads):
-            for _ in range(3):
-                trainer.epoch(0.0)  # warm-up, and a trained model so the prox has work to do
-            lam = 0.05 * (K ** 0.5 + 10 * model.n_hidden0)  # where features begin to leave
-            times = []
-            for _ in range(n_epochs):
-                t = time.perf_counter()
-                trainer.epoch(lam)
-                times.append(time.perf_counter() - t)
+        lam = 0.05 * (K ** 0.5 + 10 * model.n_hidden0)  # where features begin to leave
+        # the active set stays off: it would change the first layer's cost between bodies
+        per_epoch, _ = lambda_step_seconds(model, X, y, Xv, yv, lam, n_epochs, dense_epochs=3, warm_up=False,
+                                           fast=fast, active_set=False, seed=seed, num_threads=threads)
         n_params = sum(p.numel() for p in model.parameters())
-        rows.append((name, float(np.median(times)), n_params))
+        rows.append((name, per_epoch, n_params))
     base = rows[0][1]
-    print(f"{'body':34s} {'ms/epoch':>9s} {'x mlp fast':>10s} {'params':>8s}   ({len(data.y_train)} samples, batch 64, "
-          f"{threads} thread(s), median of {n_epochs})")
+    say(f"{'body':34s} {'ms/epoch':>9s} {'x mlp fast':>10s} {'params':>8s}   ({len(data.y_train)} samples, batch 64, "
+        f"{threads} thread(s), mean of {n_epochs} epochs)")
     for name, t, n in rows:
-        print(f"{name:34s} {1e3 * t:9.1f} {t / base:10.1f} {n:8d}")
+        say(f"{name:34s} {1e3 * t:9.1f} {t / base:10.1f} {n:8d}")
 
 
 def cnn_path(data, seed):
@@ -70,21 +66,20 @@ def cnn_path(data, seed):
     secs = time.perf_counter() - t
     scores = sel.path_scores(data.X_test, data.y_test)
     epochs = sum(p.epochs for p in sel.path_)
-    print(f"\ncnn path: {len(sel.path_)} points, {epochs} epochs, {secs:.0f} s; dense test "
-          f"{scores[0]:.3f}; best model (index {sel.best_index_}, {sel.n_features_selected_} features) "
-          f"test {sel.score(data.X_test, data.y_test):.3f}")
-    d = data.X_train.shape[1]
-    args = (data.X_train, data.y_train, data.X_val, data.y_val, data.X_test, data.y_test)
-    print(f"{'k':>6s}  {'top-k retrained':>15s}  {'random-k':>9s}  {'path (<= k)':>11s}")
-    for k in (32, 16, 8, 4):
-        top = retrain_score(*args, sel.ranking_[:k], hidden_dims=(32,), seed=seed)
-        rnd = retrain_score(*args, random_features(d, k, seed), hidden_dims=(32,), seed=seed)
+    say(f"\ncnn path: {len(sel.path_)} points, {epochs} epochs, {secs:.0f} s; dense test "
+        f"{scores[0]:.3f}; best model (index {sel.best_index_}, {sel.n_features_selected_} features) "
+        f"test {sel.score(data.X_test, data.y_test):.3f}")
+    split = (data.X_train, data.y_train, data.X_val, data.y_val, data.X_test, data.y_test)
+    top = retrained(split, sel.ranking_, KS, hidden_dims=(32,), seed=seed)
+    rnd = retrained_random(split, KS, hidden_dims=(32,), seed=seed)
+    say(f"{'k':>6s}  {'top-k retrained':>15s}  {'random-k':>9s}  {'path (<= k)':>11s}")
+    for k, a, b in zip(KS, top, rnd):
         on_path = [s for s, n in zip(scores, sel.path_.n_selected) if 0 < n <= k]
-        print(f"{k:6d}  {top:15.3f}  {rnd:9.3f}  {max(on_path) if on_path else float('nan'):11.3f}")
+        say(f"{k:6d}  {a:15.3f}  {b:9.3f}  {max(on_path) if on_path else float('nan'):11.3f}")
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1,

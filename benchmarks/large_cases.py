@@ -2,8 +2,8 @@
 
 One command per case prints the whole table; every setting is printed first.
 
-    PYTHONPATH=src python benchmarks/large_cases.py --case mnist   --out mnist.jsonl
-    PYTHONPATH=src python benchmarks/large_cases.py --case cifar10 --out cifar10.jsonl
+    python benchmarks/large_cases.py --case mnist   --out mnist.jsonl
+    python benchmarks/large_cases.py --case cifar10 --out cifar10.jsonl
     ... --device cuda      # both packages on the GPU
 
 Cases (the issue's): MNIST, 784 features, hidden (100,), batch 64; CIFAR-10, 3072
@@ -42,6 +42,9 @@ ties   For every full path recorded in `--out` (same case and training size): a 
        MLP retrained on its top k under both rules for features that left at the same
        lambda, by index (the reference's importances through a stable sort, as `path`
        ranks the reference) and by the norm sum (deeplasso's `Path.ranking`).
+summary  From the `ties` records in `--out`: deeplasso minus the reference in points of
+       retrained test accuracy at each k, mean +- standard error over the seeds that
+       both packages have, with each package's own tie rule and with index ties for both.
 
 Settings that are matched: architecture, batch 64, M, path_multiplier, Adam lr 1e-3
 for the dense model and the path (the reference's default path optimiser is SGD with
@@ -56,27 +59,29 @@ fsynced), so a run that is killed keeps what it finished.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path as FsPath
+
+sys.path.insert(0, str(FsPath(__file__).resolve().parent))
+
 import argparse
 import json
 import math
 import os
 import platform
 import statistics
-import sys
 import time
 from functools import partial
-from pathlib import Path as FsPath
 
 import numpy as np
 import torch
+from common import (JsonLines, ReferenceNormSum, jsonable, median, norm_sum, points_pm, read_jsonl, reference_importances,
+                    retrained, retrained_random, say, tie_rankings)
 from torch import nn
 
 import deeplasso
 from deeplasso import LassoNet, PathConfig, fit_path, refit
-from deeplasso.data import load, paper_split, preprocess_split, subsample_per_class
-from deeplasso.data.splits import Split
-from deeplasso.selection import random_features, retrain_score
-from digits_selection import tie_rankings
+from deeplasso.data import Split, load, paper_split, preprocess_split, subsample_per_class
 
 CASES = {
     "mnist": dict(dataset="mnist", hidden=(100,), ks=(25, 50, 100, 200), ref_steps=20),
@@ -90,33 +95,6 @@ def sync():
     """Wait for the GPU (no-op on CPU): timings then include the queued work."""
     if DEV.type == "cuda":
         torch.cuda.synchronize(DEV)
-
-
-# --------------------------------------------------------------------------- output
-
-
-class Recorder:
-    """Appends one JSON object per line; flush + fsync after each, so nothing
-    finished is lost when the run is killed."""
-
-    def __init__(self, path, common):
-        self.path = path
-        self.common = common
-        if path:
-            FsPath(path).parent.mkdir(parents=True, exist_ok=True)
-
-    def __call__(self, **rec):
-        rec = {**self.common, **rec, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        if self.path:
-            with open(self.path, "a") as f:
-                f.write(json.dumps(rec, default=float) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-        return rec
-
-
-def say(*a):
-    print(*a, flush=True)
 
 
 # --------------------------------------------------------------------------- data
@@ -411,13 +389,12 @@ def part_epoch(args, case, data, rec, summary):
             rec(part="epoch", package=name, repeat=r, **out, dense_gflops=epoch_flops / out["dense"] / 1e9)
             say(f"  repeat {r} {name:9s}: dense {out['dense']:.2f} s/epoch ({epoch_flops / out['dense'] / 1e9:.1f} "
                 f"GFLOP/s), mid-path {out['mid']:.2f} s/epoch (ends with {out['mid_k']} features)")
-    med = lambda xs: statistics.median(xs) if xs else math.nan
     s = {}
     for name in ("deeplasso", "reference"):
         if res[name]:
-            s[name] = {k: med([o[k] for o in res[name]]) for k in ("dense", "mid", "mid_k")}
-    s["matmul"] = med(res["matmul"])
-    s["peak"] = med(res["peak"])
+            s[name] = {k: median([o[k] for o in res[name]]) for k in ("dense", "mid", "mid_k")}
+    s["matmul"] = median(res["matmul"])
+    s["peak"] = median(res["peak"])
     s["epoch_flops"], s["steps"] = epoch_flops, steps
     summary["epoch"] = s
     rec(part="epoch_summary", **{k: v for k, v in s.items()})
@@ -457,8 +434,7 @@ def path_ours(args, hidden, data, seed, Xte, yte, rec=lambda **kw: None, ks=()):
     try:
         p = fit_path(model, Xtr, ytr, Xva, yva, cfg, callback=cb)
         ranking, lam0, full = p.ranking(), p.meta["lambda_start_used"], True
-        ties = dict(importances=p.feature_importances(),
-                    norm_sum=np.stack([q.theta_norm for q in p.points]).sum(axis=0))
+        ties = dict(importances=p.feature_importances(), norm_sum=norm_sum(p))
     except Stop:
         ranking, lam0, full, ties = None, pts[1]["lam"], False, {}
     dt = time.perf_counter() - t - cb_time[0]
@@ -491,14 +467,14 @@ def path_ref(args, hidden, data, seed, Xte, yte, lam0, n_steps, rec=lambda **kw:
                              patience=(args.patience, args.patience), lambda_start=float(lam0))
         seq = [lam0 * args.path_multiplier ** i for i in range(n_steps)] if n_steps else None
     pts, cb_time, marks = [], [0.0], [time.perf_counter()]
-    norm_sum = [0.0]
+    norms = ReferenceNormSum()
 
     class Stop(Exception):
         pass
 
     def cb(self, hist):
         now = time.perf_counter()
-        norm_sum[0] = norm_sum[0] + self.model.skip.weight.detach().norm(dim=0).double().cpu().numpy()
+        norms(self, hist)
         h = hist[-1]
         pts.append(dict(step=len(hist) - 1, lam=h.lambda_, k=int(h.selected.sum()), epochs=h.n_iters,
                         test_acc=accuracy(self.model, Xte, yte), seconds=now - marks[-1]))
@@ -512,9 +488,9 @@ def path_ref(args, hidden, data, seed, Xte, yte, lam0, n_steps, rec=lambda **kw:
     try:
         ref.path(Xtr.cpu(), ytr.cpu(), X_val=Xva.cpu(), y_val=yva.cpu(), lambda_seq=seq, callback=cb,
                  return_state_dicts=False)
-        imp = torch.as_tensor(ref.feature_importances_).cpu().numpy().astype(float)
-        ranking = np.argsort(-imp, kind="stable")  # the package gives importances only: ties by index
-        ties = dict(importances=imp, norm_sum=norm_sum[0])
+        imp = reference_importances(ref)
+        ranking = tie_rankings(imp, norms.total)["index"]  # the package gives importances only: ties by index
+        ties = dict(importances=imp, norm_sum=norms.total)
     except Stop:
         ranking, ties = None, {}
     dt = time.perf_counter() - t - cb_time[0]
@@ -523,29 +499,42 @@ def path_ref(args, hidden, data, seed, Xte, yte, lam0, n_steps, rec=lambda **kw:
                 lambda_start=pts[1]["lam"] if len(pts) > 1 else None, **ties)
 
 
-def _jsonable(o: dict) -> dict:
-    """A path result for the record: arrays as lists (importances may be inf: JSON's
-    Infinity, which Python's json reads back)."""
-    return {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v) for k, v in o.items()}
-
-
 def part_ties(args, case, data, rec):
     """Retrain on each recorded path's top k under both tie rules (paths read from --out,
     same case and training size), so the rule's share of a gap can be measured."""
     if not args.out or not FsPath(args.out).exists():
         raise SystemExit("--parts ties reads the paths recorded in --out; run --parts path with --out first")
-    rows = [json.loads(line) for line in open(args.out)]
-    paths = [r for r in rows if r.get("part") == "path" and r.get("case") == args.case and
+    paths = [r for r in read_jsonl(args.out) if r.get("part") == "path" and r.get("case") == args.case and
              r.get("n_train") == len(data[0]) and r.get("importances") is not None]
     ks = args.ks or case["ks"]
     npd = [np.asarray(a) for a in data]
     say(f"\n[ties] {len(paths)} recorded full paths; retraining on the top {ks} under both tie rules")
     for r in paths:
         for rule, ranking in tie_rankings(r["importances"], r["norm_sum"]).items():
-            for k in ks:
-                acc = retrain_score(*npd, ranking[:k], hidden_dims=case["hidden"], seed=r["seed"], device=str(DEV))
+            for k, acc in zip(ks, retrained(npd, ranking, ks, hidden_dims=case["hidden"], seed=r["seed"],
+                                            device=str(DEV))):
                 rec(part="ties", package=r["package"], seed=r["seed"], rule=rule, k=k, test_acc=acc)
                 say(f"  seed {r['seed']} {r['package']:9s} ties by {rule:5s} top {k}: {acc:.4f}")
+
+
+def part_summary(args, case, data):
+    """deeplasso minus the reference in points of retrained accuracy at each k, from the
+    `ties` records in --out (same case and training size; a later record of the same
+    package, rule, seed and k wins): mean +- standard error over the seeds both have."""
+    acc = {(r["package"], r["rule"], r["seed"], r["k"]): r["test_acc"] for r in read_jsonl(args.out)
+           if r.get("part") == "ties" and r.get("case") == args.case and r.get("n_train") == len(data[0])}
+    ks = args.ks or case["ks"]
+    say(f"\n[summary] retrained test accuracy at k = {ks}, deeplasso minus reference, points")
+    for ours_rule, ref_rule in (("norm", "index"), ("index", "index")):
+        seeds = sorted({s for (_, _, s, _) in acc})
+        seeds = [s for s in seeds if all(("deeplasso", ours_rule, s, k) in acc and ("reference", ref_rule, s, k) in acc
+                                         for k in ks)]
+        if not seeds:
+            say(f"  no seed has both packages' ties records (deeplasso {ours_rule}, reference {ref_rule})")
+            continue
+        diffs = [[acc["deeplasso", ours_rule, s, k] - acc["reference", ref_rule, s, k] for k in ks] for s in seeds]
+        say(f"  deeplasso ties by {ours_rule}, reference by {ref_rule}, {len(seeds)} seeds ({seeds[0]}-{seeds[-1]}): "
+            + ", ".join(f"top {k}: {d}" for k, d in zip(ks, points_pm(diffs))))
 
 
 def acc_at_k(points, k):
@@ -570,7 +559,7 @@ def part_path(args, case, data, rec, summary):
         seed = args.first_seed + r
         o = path_ours(args, hidden, (Xtr, ytr, Xva, yva), seed, Xte, yte, rec, ks=ks if r == 0 else ())
         runs["deeplasso"].append(o)
-        rec(part="path", package="deeplasso", repeat=r, seed=seed, **_jsonable(o))
+        rec(part="path", package="deeplasso", repeat=r, seed=seed, **jsonable(o))
         say(f"  seed {seed} deeplasso: {o['seconds']:.1f} s, {len(o['points'])} points, {o['epochs']} epochs, "
             f"lambda_start {o['lambda_start']:.4g}, ends with {o['points'][-1]['k']} features"
             f"{'' if o['full'] else ' (CUT)'}")
@@ -578,14 +567,13 @@ def part_path(args, case, data, rec, summary):
             continue
         q = path_ref(args, hidden, (Xtr, ytr, Xva, yva), seed, Xte, yte, o["lambda_start"], n_ref, rec)
         runs["reference"].append(q)
-        rec(part="path", package="reference", repeat=r, seed=seed, **_jsonable(q))
+        rec(part="path", package="reference", repeat=r, seed=seed, **jsonable(q))
         say(f"  seed {seed} reference: {q['seconds']:.1f} s, {len(q['points'])} points, {q['epochs']} epochs, "
             f"ends with {q['points'][-1]['k']} features{'' if q['full'] else ' (CUT)'}")
     summary["path"] = runs
     # retraining on the first seed's rankings
     retrain = {}
     if not args.no_retrain:
-        d = Xtr.shape[1]
         npd = [np.asarray(a) for a in data]
         for name, rs in runs.items():
             if not rs:
@@ -596,14 +584,11 @@ def part_path(args, case, data, rec, summary):
                     retrain[(name, k)] = None  # a cut path has not ranked the top k
                     continue
                 t = time.perf_counter()
-                acc = retrain_score(*npd, o["ranking"][:k], hidden_dims=hidden, seed=args.first_seed,
-                                    device=str(DEV))
+                (acc,) = retrained(npd, o["ranking"], (k,), hidden_dims=hidden, seed=args.first_seed, device=str(DEV))
                 retrain[(name, k)] = acc
                 rec(part="retrain", package=name, k=k, test_acc=acc, seconds=time.perf_counter() - t)
                 say(f"  retrained {hidden} MLP on {name}'s top {k}: {acc:.4f}")
-        for k in ks:
-            acc = retrain_score(*npd, random_features(d, k, args.first_seed), hidden_dims=hidden, seed=args.first_seed,
-                                device=str(DEV))
+        for k, acc in zip(ks, retrained_random(npd, ks, hidden_dims=hidden, seed=args.first_seed, device=str(DEV))):
             retrain[("random", k)] = acc
             rec(part="retrain", package="random", k=k, test_acc=acc)
             say(f"  retrained {hidden} MLP on {k} random features: {acc:.4f}")
@@ -636,14 +621,13 @@ def report(args, case, summary):
     p = summary.get("path")
     if p:
         ours, ref = p["deeplasso"], p["reference"]
-        med = lambda xs: statistics.median(xs) if xs else math.nan
-        t_ours = med([o["seconds"] for o in ours])
+        t_ours = median([o["seconds"] for o in ours])
         say(f"\npath, median of {len(ours)}: deeplasso {t_ours:.1f} s "
             f"({'full' if all(o['full'] for o in ours) else 'CUT at ' + str(args.steps) + ' steps'}), "
-            f"{med([len(o['points']) for o in ours]):.0f} points, {med([o['epochs'] for o in ours]):.0f} epochs")
+            f"{median([len(o['points']) for o in ours]):.0f} points, {median([o['epochs'] for o in ours]):.0f} epochs")
         if ref:
-            t_ref = med([q["seconds"] for q in ref])
-            n_pts = med([len(q["points"]) for q in ref])
+            t_ref = median([q["seconds"] for q in ref])
+            n_pts = median([len(q["points"]) for q in ref])
             if all(q["full"] for q in ref):
                 say(f"reference {t_ref:.1f} s (full), {n_pts:.0f} points; ratio reference/deeplasso {t_ref / t_ours:.1f}x")
             else:
@@ -653,7 +637,7 @@ def report(args, case, summary):
                 dense_s = q["points"][0]["seconds"]
                 step_s = [x["seconds"] for x in q["points"][1:]]
                 per_step = statistics.mean(step_s) if step_s else math.nan
-                n_steps_ours = med([len(o["points"]) - 1 for o in ours])
+                n_steps_ours = median([len(o["points"]) - 1 for o in ours])
                 est = dense_s + per_step * n_steps_ours
                 say(f"reference {t_ref:.1f} s for its dense model + {len(step_s)} lambda steps (CUT): dense "
                     f"{dense_s:.1f} s, {per_step:.1f} s per lambda step, "
@@ -691,7 +675,7 @@ def main():
     ap.add_argument("--case", choices=sorted(CASES), required=True)
     ap.add_argument("--parts", default="flops,epoch,path",
                     help="comma list of flops, epoch, path, ties (retrain the paths recorded in --out under both "
-                         "tie rules)")
+                         "tie rules), summary (deeplasso minus reference over the seeds of the ties records in --out)")
     ap.add_argument("--out", default=None, help="append JSON lines here as results come in")
     ap.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
     ap.add_argument("--split-file", default=None,
@@ -753,7 +737,7 @@ def main():
     data = get_data(args, case)
     say(f"data: {len(data[0])} train / {len(data[2])} val / {len(data[4])} test, {data[0].shape[1]} features "
         f"({time.perf_counter() - t0:.1f} s to load)")
-    rec = Recorder(args.out, dict(case=args.case, run=time.strftime("%Y%m%d-%H%M%S"), n_train=len(data[0])))
+    rec = JsonLines(args.out, case=args.case, run=time.strftime("%Y%m%d-%H%M%S"), n_train=len(data[0]))
     rec(part="settings", settings=settings, env=env)
     summary = {}
     if args.parts & {"flops", "epoch"}:
@@ -762,6 +746,8 @@ def main():
         part_path(args, case, data, rec, summary)
     if "ties" in args.parts:
         part_ties(args, case, data, rec)
+    if "summary" in args.parts:
+        part_summary(args, case, data)
     report(args, case, summary)
     say(f"\ntotal wall time {time.perf_counter() - t0:.0f} s")
 

@@ -1,6 +1,6 @@
 """What does ``refit=True`` buy? Test accuracy of the fitted model at k features on digits.
 
-For each seed and k = 32, 16, 8, 4 on the split of digits_selection.py (hidden (32,),
+For each seed and k = 32, 16, 8, 4 on the digits split of digits_selection.py (hidden (32,),
 batch 64, defaults otherwise), four models that see the same k selected features:
 
 - ``path``: ``LassoNetClassifier(n_features_to_select=k)``, the best validation point
@@ -18,12 +18,17 @@ It prints the means over seeds, and the fit times with and without the refit.
     python benchmarks/refit_accuracy.py --seeds 10
 """
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 import argparse
 import time
 
 import numpy as np
 import torch
-from digits_selection import KS, data
+from common import KS, digits_split, say
 
 from deeplasso import LassoNetClassifier, PathConfig, refit
 from deeplasso.selection import retrain_score
@@ -34,7 +39,8 @@ def main():
     ap.add_argument("--seeds", type=int, default=10)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    Xtr, Xva, Xte, ytr, yva, yte = data()
+    data = digits_split()
+    Xtr, ytr, Xva, yva, Xte, yte = data
     tXtr, tXva, tXte = (torch.as_tensor(a, dtype=torch.float32) for a in (Xtr, Xva, Xte))
     tytr, tyva = (torch.as_tensor(a, dtype=torch.int64) for a in (ytr, yva))
     names = ("path", "refit", "warm", "scratch")
@@ -57,9 +63,9 @@ def main():
                     with torch.no_grad():
                         row["warm"] = float((point(tXte).argmax(1).numpy() == yte).mean())
             cols = np.flatnonzero(sel.support_)
-            row["scratch"] = retrain_score(Xtr, ytr, Xva, yva, Xte, yte, cols, hidden_dims=(32,), seed=seed)
+            row["scratch"] = retrain_score(*data, cols, hidden_dims=(32,), seed=seed)
             acc[k].append([row[n] for n in names])
-            print(f"seed {seed} k={k:2d}: " + ", ".join(f"{n} {row[n]:.3f}" for n in names), flush=True)
+            say(f"seed {seed} k={k:2d}: " + ", ".join(f"{n} {row[n]:.3f}" for n in names))
     print(f"\ntest accuracy, mean over {args.seeds} seeds")
     print(f"{'k':>4s}" + "".join(f"{n:>9s}" for n in names))
     for k in KS:
