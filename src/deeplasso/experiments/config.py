@@ -1,6 +1,6 @@
 """Settings of ``deeplasso fit`` from a TOML file and command-line flags.
 
-Precedence: :class:`~deeplasso.experiments.fit.FitSettings` defaults < the TOML
+Precedence: :class:`~deeplasso.experiments.settings.FitSettings` defaults < the TOML
 file (``--config run.toml``) < flags given on the command line.  The keys are
 the flags' long names with ``_`` (``hidden_dims = [80, 100]``, ``batch_size =
 64``, ``lambda_start = "auto"``, ``dataset = "mnist"`` or ``data = "x.npz"``;
@@ -24,6 +24,8 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from .settings import FitSettings
+
 __all__ = ["ConfigError", "FitRun", "resolve_fit", "read_config", "to_toml", "valid_keys",
            "parse_dims", "parse_batch", "parse_lambda", "parse_image_shape"]
 
@@ -37,7 +39,7 @@ class FitRun:
     """What ``deeplasso fit`` runs: the settings, where to write and whether to replace
     an earlier run."""
 
-    settings: object  # FitSettings
+    settings: FitSettings
     out: str
     overwrite: bool = False
     resume: bool = False
@@ -198,8 +200,6 @@ _NOT_KEYS = ("verbose", "extra")  # FitSettings fields set otherwise (quiet) or 
 
 def valid_keys() -> list[str]:
     """Keys a config file may hold, in FitSettings order, then the run options."""
-    from .fit import FitSettings
-
     return [f.name for f in fields(FitSettings) if f.name not in _NOT_KEYS] + list(_RUN_KEYS)
 
 
@@ -264,8 +264,6 @@ def resolve_fit(config_file=None, flags: dict | None = None) -> FitRun:
     -------
     FitRun
     """
-    from .fit import FitSettings
-
     merged = read_config(config_file) if config_file is not None else {}
     given = _check({k: v for k, v in (flags or {}).items() if v is not None and k in _PARSERS})
     if "dataset" in given and "data" in given:
