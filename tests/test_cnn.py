@@ -131,12 +131,12 @@ def test_cnn_parameters_survive_clone_and_set_params():
 
 
 @pytest.mark.parametrize("params,match", [
-    (dict(body="rnn"), "body='rnn' is invalid"),
+    (dict(body="rnn"), r"'body' parameter .* must be a str among .*'cnn'.*Got 'rnn'"),
     (dict(body="cnn", image_shape=(1, 5, 5)), r"holds 25 values but X has n_features=36"),
     (dict(body="cnn", image_shape=(6, 6)), r"expected \(channels, height, width\)"),
     (dict(body="cnn", image_shape=(1, 6, -6)), "three positive ints"),
     (dict(body="cnn", conv_channels=()), "conv_channels=.* is invalid"),
-    (dict(body="cnn", pixel_channels=0), "pixel_channels=0 is invalid"),
+    (dict(body="cnn", pixel_channels=0), r"'pixel_channels' parameter .* must be an int in the range \[1, inf\)\. Got 0"),
 ])
 def test_bad_cnn_parameters_raise_clear_errors(params, match):
     X, y = planted(40)

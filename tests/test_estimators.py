@@ -304,7 +304,7 @@ Y_OK = np.array([0, 1] * 20)
         (np.array([["a", "b"]] * 40), Y_OK, {}, "could not convert|numeric"),
         (X_OK, Y_OK, {"n_features_to_select": 5}, "n_features_to_select"),
         (X_OK, Y_OK, {"n_features_to_select": 1.5}, "n_features_to_select"),
-        (X_OK, Y_OK, {"M": -1}, "M=-1"),
+        (X_OK, Y_OK, {"M": -1}, r"'M' parameter .* must be a float in the range \[0.0, inf\)\. Got -1"),
         (X_OK, Y_OK, {"path_multiplier": 1.0}, "path_multiplier"),
         (X_OK, Y_OK, {"lambda_start": "soon"}, "lambda_start"),
         (X_OK, Y_OK, {"hidden_dims": (10, 0)}, "hidden_dims"),

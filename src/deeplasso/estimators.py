@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
+from numbers import Integral, Real
 from typing import Sequence
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.feature_selection import SelectorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -99,88 +100,68 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         self.device = device
 
     # ------------------------------------------------------------------ checks
-    def _check_params(self, n_features: int) -> tuple[tuple[int, ...], int]:
-        def bad(name, value, want):
-            raise ValueError(f"{name}={value!r} is invalid: {want}.")
+    # What scikit-learn's constraint language can say is said here and checked by
+    # ``_fit_context`` before fit runs; what depends on the data (n_features) or on a
+    # sequence's items is checked by hand in ``_check_params`` / ``_check_body``.
+    _parameter_constraints: dict = {
+        "hidden_dims": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "body": [StrOptions({"mlp", "cnn"})],
+        "image_shape": ["array-like", None],
+        "conv_channels": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "pixel_channels": [Interval(Integral, 1, None, closed="left")],
+        "M": [Interval(Real, 0, None, closed="left")],
+        "lambda_start": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "path_multiplier": [Interval(Real, 1, None, closed="neither")],
+        "lambda_max": [Interval(Real, 0, None, closed="right")],
+        "n_features_to_select": [Interval(Integral, 1, None, closed="left"),
+                                 Interval(RealNotInt, 0, 1, closed="right"), None],
+        "refit": ["boolean"],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, 1, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions({"adam", "adamw", "sgd", "rmsprop"}), callable],
+        "path_optimizer": [StrOptions({"same", "sgd"})],
+        "dropout": [Interval(Real, 0, 1, closed="left"), None],
+        "groups": ["array-like", None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "store_path_weights": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [str, torch.device, None],  # resolved (and CUDA asked for) in fit
+    }
 
-        hd = self.hidden_dims
-        if isinstance(hd, numbers.Integral):
-            hd = (int(hd),)
-        try:
-            hd = tuple(hd)
-        except TypeError:
-            bad("hidden_dims", self.hidden_dims, "expected a sequence of positive ints such as (80, 100)")
-        if not all(isinstance(h, numbers.Integral) and h > 0 for h in hd):
-            bad("hidden_dims", self.hidden_dims, "every hidden width must be a positive int")
-        if not (isinstance(self.M, numbers.Real) and 0 <= self.M < math.inf):
-            bad("M", self.M, "expected a finite number >= 0")
-        ls = self.lambda_start
-        if not (ls == "auto" or (isinstance(ls, numbers.Real) and not isinstance(ls, bool) and 0 < ls < math.inf)):
-            bad("lambda_start", ls, "expected 'auto' or a positive finite number")
-        if not (isinstance(self.path_multiplier, numbers.Real) and 1 < self.path_multiplier < math.inf):
-            bad("path_multiplier", self.path_multiplier, "expected a number > 1 (e.g. 1.02; the paper uses 1.3)")
-        if not (isinstance(self.lambda_max, numbers.Real) and self.lambda_max > 0):
-            bad("lambda_max", self.lambda_max, "expected a positive number (inf for no limit)")
-        if self.batch_size is not None and not (isinstance(self.batch_size, numbers.Integral) and self.batch_size > 0):
-            bad("batch_size", self.batch_size, "expected a positive int, or None for full batch")
-        for name in ("max_epochs", "patience"):
-            v = getattr(self, name)
-            if not (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1):
-                bad(name, v, "expected an int >= 1")
-        if not (isinstance(self.tol, numbers.Real) and 0 <= self.tol < 1):
-            bad("tol", self.tol, "expected a relative improvement in [0, 1)")
-        if not (isinstance(self.lr, numbers.Real) and 0 < self.lr < math.inf):
-            bad("lr", self.lr, "expected a positive number")
-        if self.dropout is not None and not (isinstance(self.dropout, numbers.Real) and 0 <= self.dropout < 1):
-            bad("dropout", self.dropout, "expected None or a number in [0, 1)")
-        if not (isinstance(self.validation_fraction, numbers.Real) and 0 < self.validation_fraction < 1):
-            bad("validation_fraction", self.validation_fraction, "expected a number in (0, 1)")
-        if self.path_optimizer not in ("same", "sgd"):
-            bad("path_optimizer", self.path_optimizer, "expected 'same' (the path goes on with `optimizer`) or 'sgd'")
-        if not isinstance(self.refit, (bool, np.bool_)):
-            bad("refit", self.refit, "expected True or False")
-        if not (isinstance(self.verbose, numbers.Integral) and self.verbose >= 0):
-            bad("verbose", self.verbose, "expected an int >= 0")
-        if not (isinstance(self.optimizer, str) or callable(self.optimizer)):
-            bad("optimizer", self.optimizer, "expected 'adam', 'adamw', 'sgd', 'rmsprop' or a callable (params, lr)")
+    @staticmethod
+    def _positive_ints(name, value, example) -> tuple[int, ...]:
+        """An int or a sequence of ints as a tuple, each > 0 (the constraints let any
+        array-like through: their items are checked here)."""
+        items = (value,) if isinstance(value, Integral) else tuple(value)
+        if not all(isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in items):
+            raise ValueError(f"{name}={value!r} is invalid: expected positive ints such as {example}.")
+        return tuple(int(v) for v in items)
+
+    def _check_params(self, n_features: int) -> tuple[tuple[int, ...], int]:
+        """The hidden widths and the number of features the path stops at (0: none)."""
+        hidden = self._positive_ints("hidden_dims", self.hidden_dims, "(80, 100)")
         k = self.n_features_to_select
         if k is None:
-            k_int = 0
-        elif isinstance(k, numbers.Integral) and not isinstance(k, bool):
-            if not 1 <= k <= n_features:
-                bad("n_features_to_select", k,
-                    f"expected an int in [1, n_features={n_features}] (or a fraction in (0, 1])")
-            k_int = int(k)
-        elif isinstance(k, numbers.Real) and 0 < k <= 1:
-            k_int = max(1, int(round(k * n_features)))
-        else:
-            bad("n_features_to_select", k, f"expected None, an int in [1, {n_features}] or a fraction in (0, 1]")
-        return tuple(int(h) for h in hd), k_int
+            return hidden, 0
+        if isinstance(k, Integral):
+            if k > n_features:
+                raise ValueError(f"n_features_to_select={k!r} is invalid: expected an int in "
+                                 f"[1, n_features={n_features}] (or a fraction in (0, 1]).")
+            return hidden, int(k)
+        return hidden, max(1, int(round(k * n_features)))
 
     def _check_body(self, n_features: int) -> tuple[int, int, int] | None:
         """The image shape for ``body="cnn"`` (None for the MLP), checked against the data."""
-        if not (isinstance(self.body, str) and self.body in ("mlp", "cnn")):
-            raise ValueError(f"body={self.body!r} is invalid: use 'mlp' (hidden_dims) or 'cnn' (image_shape, "
-                             "conv_channels, pixel_channels).")
         if self.body == "mlp":
             return None
-
-        def positive_ints(v):
-            return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
-
-        cc = self.conv_channels
-        if isinstance(cc, numbers.Integral):
-            cc = (cc,)
-        try:
-            cc = tuple(cc)
-        except TypeError:
-            cc = None
-        if not cc or not all(positive_ints(c) for c in cc):
+        cc = self._positive_ints("conv_channels", self.conv_channels, "(16, 32)")
+        if not cc:
             raise ValueError(f"conv_channels={self.conv_channels!r} is invalid: expected a non-empty sequence of "
                              "positive ints such as (16, 32).")
-        if not positive_ints(self.pixel_channels):
-            raise ValueError(f"pixel_channels={self.pixel_channels!r} is invalid: expected a positive int "
-                             "(channels per pixel of the feature layer, e.g. 8).")
         shape = self.image_shape
         if shape is None:
             # square images with 1 or 3 channels are unambiguous: 3 s^2 is never a square
@@ -190,11 +171,9 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
                     return (c, s, s)
             raise ValueError(f"body='cnn' needs image_shape=(channels, height, width): n_features={n_features} "
                              "is not C*S*S for a square image with 1 or 3 channels, so it cannot be inferred.")
-        try:
-            shape = tuple(shape)
-        except TypeError:
-            shape = ()
-        if len(shape) != 3 or not all(positive_ints(v) for v in shape):
+        shape = tuple(shape)
+        if len(shape) != 3 or not all(isinstance(v, Integral) and not isinstance(v, bool) and v > 0
+                                      for v in shape):
             raise ValueError(f"image_shape={self.image_shape!r} is invalid: expected (channels, height, width) "
                              "as three positive ints, e.g. (1, 28, 28) or (3, 32, 32).")
         if math.prod(shape) != n_features:
@@ -206,8 +185,8 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
     def _build_module(self, d: int, n_outputs: int, hidden, image_shape) -> LassoNet:
         if image_shape is None:
             return LassoNet(d, n_outputs, hidden, self.dropout)
-        cc = (self.conv_channels,) if isinstance(self.conv_channels, numbers.Integral) else self.conv_channels
-        body = cnn_body(image_shape, n_outputs, tuple(int(c) for c in cc),
+        cc = self._positive_ints("conv_channels", self.conv_channels, "(16, 32)")
+        body = cnn_body(image_shape, n_outputs, cc,
                         pixel_channels=int(self.pixel_channels), dropout=self.dropout)
         return LassoNet(d, n_outputs, body=body, input_layer="pixel", image_shape=image_shape)
 
@@ -215,6 +194,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         return validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], ensure_all_finite=True)
 
     # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, X_val=None, y_val=None, checkpoint=None, callbacks=None):
         """Compute the lambda path and end on the best model.
 
@@ -319,7 +299,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         self.module_ = model
         # predictions in float64: exact enough that a row's output does not depend on
         # which other rows share its batch
-        self._predict_module = copy.deepcopy(model).double().eval()
+        self._predict_module_ = copy.deepcopy(model).double().eval()
         return self
 
     def _split(self, X, y, seed):
@@ -344,7 +324,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self, "module_")
         X = self._validate_X(X, reset=False)
-        model = self._predict_module
+        model = self._predict_module_
         dev = next(model.parameters()).device
         outs = []
         for i in range(0, X.shape[0], 8192):
@@ -413,15 +393,21 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
     pixel_channels : int, default=8
         Channels of the per-pixel feature layer of the CNN body (the CNN's ``W0``
         has ``pixel_channels`` rows).
+    class_weight : "balanced", dict or None, default=None
+        Weight of each class in the loss: ``{label: weight}``, or ``"balanced"`` for
+        ``n_samples / (n_classes * count)`` on the training split (scikit-learn's
+        ``compute_class_weight``); None: equal weights.
     M : float, default=10
-        Hierarchy coefficient.
+        Hierarchy coefficient: ``||W0_j||_inf <= M ||theta_j||_2`` for every input
+        feature j.
     lambda_start : float or "auto", default="auto"
-        First lambda after the dense model. ``"auto"`` runs a cheap ramp (one epoch per
-        doubling) to start just below where features begin to leave.
+        First lambda after the dense model. ``"auto"``: just below where features begin
+        to leave, found by a cheap ramp (one epoch per doubling), or by trial lambda
+        steps with ``path_optimizer="sgd"`` (docs/lambda.md).
     path_multiplier : float, default=1.02
         Ratio between consecutive lambdas (the paper's ``1 + eps``; it uses 1.3).
     lambda_max : float, default=inf
-        Stop the path past this lambda.
+        The path stops past this lambda (inf: no limit).
     n_features_to_select : int, float or None, default=None
         Stop the path once at most this many features remain (a float in (0, 1] is a
         fraction of the features). ``get_support`` then marks exactly that many top
@@ -440,14 +426,15 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
     max_epochs : int, default=100
         Epochs per lambda at most.
     patience : int, default=5
-        Early-stopping patience (epochs without a relative improvement of ``tol`` of
-        the validation objective).
+        Early stopping: epochs in a row without a relative improvement of ``tol`` of
+        the validation objective.
     tol : float, default=0.01
-        Relative improvement that counts for early stopping.
+        Relative improvement of the validation objective that counts for early
+        stopping (at the dense model any improvement counts).
     lr : float, default=1e-3
         Learning rate; the prox threshold is ``lr * lambda``.
     optimizer : str or callable, default="adam"
-        "adam", "adamw", "sgd", "rmsprop" or ``callable(params, lr) -> Optimizer``.
+        "adam", "adamw", "sgd", "rmsprop" or ``callable(params, lr) -> torch.optim.Optimizer``.
     path_optimizer : {"same", "sgd"}, default="same"
         "same": the path goes on with ``optimizer`` (Adam, as the paper). "sgd": the
         dense model with ``optimizer``, then SGD with momentum 0.9 at ``lr`` for every
@@ -456,20 +443,22 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
         ``lambda_start="auto"`` then runs trial lambda steps to find the start
         (docs/lambda.md). On digits it ranks the strongest features better
         (docs/PERFORMANCE.md).
-    dropout : float or None
-        Dropout after hidden activations.
-    groups : list of lists of int or None
-        Features that enter and leave together (e.g. a pixel's colour channels).
+    dropout : float or None, default=None
+        Dropout after hidden activations (a rate in [0, 1)); None: no dropout.
+    groups : list of lists of int or None, default=None
+        Features that enter and leave together (lists of column indices, e.g. a
+        pixel's colour channels); None: every feature alone.
     validation_fraction : float, default=0.1
         Share of the training data held out when no ``X_val`` is given.
     store_path_weights : bool, default=False
-        Keep every point's weights in ``path_``.
-    random_state : int, RandomState or None
+        Keep every point's weights in ``path_`` (needed by ``path_model`` and
+        ``path_scores``).
+    random_state : int, RandomState or None, default=None
         Seeds the split, initialisation, shuffling and dropout. Same seed, same path
         (bit for bit on CPU).
     verbose : int, default=1
-        0 is silent; 1 shows a progress bar per path.
-    device : str or None
+        0 is silent; 1 shows a progress bar per path; 2 also leaves it on screen.
+    device : str, torch.device or None, default=None
         Torch device; None picks CUDA when available, else CPU.
 
     Attributes
@@ -496,22 +485,24 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
     """
 
     _task = "classification"
+    _parameter_constraints: dict = {**_BaseLassoNet._parameter_constraints,
+                                    "class_weight": [StrOptions({"balanced"}), dict, None]}
 
     def _encode_y(self, y, fitting: bool = True):
         if fitting:
             check_classification_targets(y)
-            self._le = LabelEncoder().fit(y)
-            self.classes_ = self._le.classes_
+            self._label_encoder_ = LabelEncoder().fit(y)
+            self.classes_ = self._label_encoder_.classes_
             if len(self.classes_) < 2:
                 raise ValueError(
                     f"the training labels hold a single class ({self.classes_[0]!r}); a classifier needs "
                     "at least 2 classes."
                 )
-            return self._le.transform(y)
+            return self._label_encoder_.transform(y)
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if unknown.size:
             raise ValueError(f"y_val holds labels not seen in y: {unknown[:5].tolist()}.")
-        return self._le.transform(y)
+        return self._label_encoder_.transform(y)
 
     def _n_outputs(self, y_enc) -> int:
         return len(self.classes_)
@@ -522,10 +513,8 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
     def _class_weight_tensor(self, y_enc):
         if self.class_weight is None:
             return None
-        cw = compute_class_weight(self.class_weight, classes=self.classes_, y=self._le.inverse_transform(y_enc)) \
-            if isinstance(self.class_weight, (str, dict)) else None
-        if cw is None:
-            raise ValueError(f"class_weight={self.class_weight!r} is invalid: expected None, 'balanced' or a dict.")
+        cw = compute_class_weight(self.class_weight, classes=self.classes_,
+                                  y=self._label_encoder_.inverse_transform(y_enc))
         return torch.as_tensor(cw, dtype=torch.float32)
 
     def __init__(self, hidden_dims=(100,), *, body="mlp", image_shape=None, conv_channels=(16, 32),
@@ -580,16 +569,16 @@ class LassoNetRegressor(RegressorMixin, _BaseLassoNet):
     def _encode_y(self, y, fitting: bool = True):
         y = np.asarray(y, dtype=np.float64)
         if fitting:
-            self._y_ndim = y.ndim
+            self._y_ndim_ = y.ndim
             if y.ndim == 2 and y.shape[1] == 0:
                 raise ValueError("y has 0 columns; give at least one target.")
         if fitting and not np.isfinite(y).all():
             raise ValueError("y holds NaN or infinite values; drop or impute them before fit.")
         y = y.reshape(len(y), -1)
-        if not fitting and y.shape[1] != self._n_out:
-            raise ValueError(f"y_val has {y.shape[1]} targets but y has {self._n_out}.")
+        if not fitting and y.shape[1] != self._n_outputs_:
+            raise ValueError(f"y_val has {y.shape[1]} targets but y has {self._n_outputs_}.")
         if fitting:
-            self._n_out = y.shape[1]
+            self._n_outputs_ = y.shape[1]
         return y
 
     def _n_outputs(self, y_enc) -> int:
@@ -609,4 +598,4 @@ class LassoNetRegressor(RegressorMixin, _BaseLassoNet):
     def predict(self, X) -> np.ndarray:
         """Predictions, shape (n_samples,) or (n_samples, n_outputs) as ``y`` was."""
         out = self._forward(X)
-        return out[:, 0] if self._y_ndim == 1 else out
+        return out[:, 0] if self._y_ndim_ == 1 else out
