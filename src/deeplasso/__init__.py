@@ -6,6 +6,7 @@ really needs, and the order in which it lets them go.
 """
 
 from .estimators import LassoNetClassifier, LassoNetRegressor
+from .versions import show_versions
 from .engine import (
     CheckpointMismatchError, FeatureGroups, LassoNet, NonFiniteLossError, Path, PathConfig, PathPoint, PlainMLP,
     cnn_body, fit_path, hier_prox, hier_prox_grouped, make_groups, mlp_body, refit,
@@ -31,5 +32,6 @@ __all__ = [
     "hier_prox_grouped",
     "make_groups",
     "FeatureGroups",
+    "show_versions",
     "__version__",
 ]

@@ -1,6 +1,7 @@
 """Small C kernels for CPU, built on first use: the in-place hier-prox, Adam, and a
 whole training epoch of the LassoNet MLP (gather, forward, backward through PyTorch's
-own BLAS gemm, Adam, prox per mini-batch; see ``FastAdamStep.native_epoch``).
+own BLAS gemm, Adam, prox per mini-batch; see ``NativeEpochStep.native_epoch``).
+The C source is ``kernels.c`` next to this module, shipped as package data.
 
 Why: on small models the prox is a few dozen tiny tensor operations per training
 step (norms, masks, a sort of the hard columns, index copies), and each costs a few
@@ -9,11 +10,17 @@ a whole path). One C loop over the columns does the same work in one call.
 
 How: plain C (no PyTorch headers), compiled with the system C compiler into a
 shared library cached under ``$DEEPLASSO_CACHE`` (default ``~/.cache/deeplasso``),
-keyed by a hash of the source and flags; called through ``ctypes`` on the weight's
-``data_ptr``. The build takes well under a second. Without a compiler, on a failed
-build, or with ``DEEPLASSO_NATIVE=0`` nothing is built and the caller falls back to
-the PyTorch implementation (``deeplasso.fast.hier_prox_fused_``), which solves the
-same problem; tests check both agree.
+keyed by a hash of the source, flags and platform; called through ``ctypes`` on the
+weight's ``data_ptr``. The build takes well under a second. Without a compiler, on a
+failed build, or with ``DEEPLASSO_NATIVE=0`` nothing is built and the caller falls
+back to the PyTorch implementation (``deeplasso.engine.prox.hier_prox_fused_``), which
+solves the same problem; tests check both agree. A build or load that fails warns
+once per process (``DEEPLASSO_NATIVE=0`` chooses PyTorch and does not warn);
+:func:`native_status` (and ``deeplasso.show_versions()``) tells which backend runs.
+
+The epoch kernel takes one ``struct deeplasso_epoch_args``, mirrored here by
+:class:`EpochArgs`; the library reports the struct's layout and the loader (and
+``tests/test_native.py``) check it against :class:`EpochArgs`, field by field.
 
 Per column ``j`` (``v`` = theta_j, ``u`` = W0_j), the same three cases as the
 PyTorch version plus one:
@@ -34,6 +41,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.resources
 import os
 import shutil
 import subprocess
@@ -41,331 +49,13 @@ import sys
 import sysconfig
 import tempfile
 import threading
+import warnings
 
 import torch
 
-__all__ = ["native_prox", "native_prox_bound", "native_adam_bound", "native_available"]
+__all__ = ["native_prox", "native_prox_bound", "native_adam_bound", "native_available", "native_status",
+           "EpochArgs"]
 
-_SOURCE = r"""
-#include <math.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-/* w: (K + H) x d, row stride ld, rows [0, K) theta, rows [K, K + H) W0; in place. */
-#define DEFINE_PROX(NAME, T, SQRT, FABS, COPYSIGN)                                          \
-static void NAME##_sift(T *a, int64_t s, int64_t n) {  /* max-heap sift-down */             \
-    T x = a[s];                                                                             \
-    for (;;) {                                                                              \
-        int64_t c = 2 * s + 1;                                                              \
-        if (c >= n) break;                                                                  \
-        if (c + 1 < n && a[c + 1] > a[c]) ++c;                                              \
-        if (!(a[c] > x)) break;                                                             \
-        a[s] = a[c]; s = c;                                                                 \
-    }                                                                                       \
-    a[s] = x;                                                                               \
-}                                                                                           \
-int NAME(T *w, int64_t K, int64_t H, int64_t d, int64_t ld, T lam, T M) {                     \
-    const T M2 = M * M;                                                                     \
-    enum { JB = 32 };                                                                       \
-    T *buf = (T *)malloc(sizeof(T) * (5 * d + H + JB * H + 1));                             \
-    if (!buf) return 1;                                                                     \
-    T *vn = buf, *amax = buf + d, *l1 = buf + 2 * d, *cap = buf + 3 * d, *cnt = buf + 4 * d;\
-    T *a = buf + 5 * d, *blk = a + H;                                                       \
-    int64_t blk_start = -1;                                                                 \
-    for (int64_t j = 0; j < d; ++j) { vn[j] = 0; amax[j] = 0; l1[j] = 0; cnt[j] = 0; }      \
-    /* column statistics in row-major passes (contiguous, vectorisable) */                  \
-    for (int64_t k = 0; k < K; ++k) {                                                       \
-        const T *row = w + k * ld;                                                          \
-        for (int64_t j = 0; j < d; ++j) vn[j] += row[j] * row[j];                           \
-    }                                                                                       \
-    for (int64_t i = 0; i < H; ++i) {                                                       \
-        const T *row = w + (K + i) * ld;                                                    \
-        for (int64_t j = 0; j < d; ++j) {                                                   \
-            T x = FABS(row[j]);                                                             \
-            l1[j] += x;                                                                     \
-            cnt[j] += x > 0;                                                                \
-            amax[j] = x > amax[j] ? x : amax[j];                                            \
-        }                                                                                   \
-    }                                                                                       \
-    /* per column: vn[j] becomes the scale of theta_j, cap[j] the clip of |W0_j| */        \
-    for (int64_t j = 0; j < d; ++j) {                                                       \
-        T v = SQRT(vn[j]);                                                                  \
-        if (!(v - v == 0) || !(l1[j] - l1[j] == 0)) { vn[j] = NAN; cap[j] = NAN; continue; } \
-        T shrunk = v - lam;                                                                 \
-        if (H == 0 || amax[j] <= M * shrunk) {            /* inactive constraint */         \
-            T s = shrunk > 0 ? shrunk : 0;                                                  \
-            vn[j] = v > 0 ? s / v : 0;                                                      \
-            cap[j] = INFINITY;                                                              \
-            continue;                                                                       \
-        }                                                                                   \
-        if (v == 0 || v + M * l1[j] <= lam) {             /* dead: phi'(0) >= 0, r = 0 */   \
-            vn[j] = 0; cap[j] = 0;                                                          \
-            continue;                                                                       \
-        }                                                                                   \
-        /* hard: take |u| in decreasing order from a max-heap (O(H + m log H), no full */  \
-        /* sort) and count the clipped entries with the criterion of the PyTorch       */  \
-        /* version, crit_i = M phi'(a_i / M), which decreases along the order.          */  \
-        /* r >= r1 = (shrunk + M ||u||_1) / (1 + M^2 nnz(u)) (Newton's first step from */  \
-        /* 0 on the concave increasing phi'), so entries <= M r1 are never clipped and */  \
-        /* come after the others in the order: leave them out of the heap.            */  \
-        T r1 = (shrunk + M * l1[j]) / (1 + cnt[j] * M2), lo = M * r1;                       \
-        if (!(lo >= 0)) lo = 0;                                                             \
-        /* the column's |u|, from a transposed copy of its block of JB columns (made */    \
-        /* once per block, from contiguous row segments: strided reads down a column */    \
-        /* of a wide weight touch a new page per entry; 1.15x on 80 x 3072, all hard) */    \
-        const int64_t b0 = j - j % JB;                                                      \
-        if (b0 != blk_start) {                                                              \
-            const int64_t bw = d - b0 < JB ? d - b0 : JB;                                   \
-            for (int64_t i = 0; i < H; ++i) {                                               \
-                const T *row = w + (K + i) * ld + b0;                                       \
-                for (int64_t c2 = 0; c2 < bw; ++c2) blk[c2 * H + i] = FABS(row[c2]);        \
-            }                                                                               \
-            blk_start = b0;                                                                 \
-        }                                                                                   \
-        const T *col = blk + (j - b0) * H;                                                  \
-        int64_t n = 0;                                                                      \
-        for (int64_t i = 0; i < H; ++i) {                                                   \
-            T x = col[i];                                                                   \
-            if (x > lo) a[n++] = x;                                                         \
-        }                                                                                   \
-        /* Newton on F(r) = r - shrunk - M sum_i (a_i - M r)_+ (concave, increasing, */     \
-        /* piecewise linear) from r1 < r*: each pass keeps the entries above M r,     */     \
-        /* which are the clipped ones at the next iterate; the set only shrinks, and */     \
-        /* once it stays the same the iterate is the root. Contiguous passes over a  */     \
-        /* few dozen entries: 5x faster than the heap on columns with many small     */     \
-        /* entries; the heap stays for the rare column that needs more passes.       */     \
-        /* r1 came from all cnt[j] nonzero entries: if the pass keeps them all, done */     \
-        T rn = r1 > 0 ? r1 : 0;                                                             \
-        int64_t mprev = (int64_t)cnt[j], done = 0;                                          \
-        for (int it = 0; it < 4; ++it) {                                                   \
-            const T thr = M * rn;                                                           \
-            T Sn = 0;                                                                       \
-            int64_t k = 0;                                                                  \
-            for (int64_t i = 0; i < n; ++i) {                                               \
-                T x = a[i];                                                                 \
-                if (x > thr) { a[k++] = x; Sn += x; }                                       \
-            }                                                                               \
-            n = k;                                                                          \
-            T num = shrunk + M * Sn;                                                        \
-            T r2 = (num > 0 ? num : 0) / (1 + (T)k * M2);                                   \
-            if (k == mprev || k == 0) { rn = r2; done = 1; break; }                         \
-            mprev = k; rn = r2;                                                             \
-        }                                                                                   \
-        if (done) {                                                                         \
-            vn[j] = rn / v;                                                                 \
-            cap[j] = M * rn;                                                                \
-            continue;                                                                       \
-        }                                                                                   \
-        for (int64_t s = n / 2 - 1; s >= 0; --s) NAME##_sift(a, s, n);                      \
-        T S = 0, Sm = 0, c = M * shrunk;                                                    \
-        int64_t m = 0;                                                                      \
-        while (n > 0) {                                                                     \
-            T top = a[0];                                                                   \
-            S += top;                                                                       \
-            T crit = top * (1 + (T)(m + 1) * M2) - M2 * S - c;                              \
-            if (!(crit > 0)) break;                                                         \
-            ++m; Sm = S;                                                                    \
-            a[0] = a[--n];                                                                  \
-            NAME##_sift(a, 0, n);                                                           \
-        }                                                                                   \
-        T num = shrunk + M * Sm;                                                            \
-        T r = (num > 0 ? num : 0) / (1 + (T)m * M2);                                        \
-        vn[j] = r / v;                                                                      \
-        cap[j] = M * r;                                                                     \
-    }                                                                                       \
-    for (int64_t k = 0; k < K; ++k) {                                                       \
-        T *row = w + k * ld;                                                                \
-        for (int64_t j = 0; j < d; ++j) row[j] *= vn[j];                                    \
-    }                                                                                       \
-    for (int64_t i = 0; i < H; ++i) {                                                       \
-        T *row = w + (K + i) * ld;                                                          \
-        for (int64_t j = 0; j < d; ++j) {                                                   \
-            T x = row[j], ax = FABS(x), c = cap[j];                                         \
-            row[j] = COPYSIGN(ax < c ? ax : c, x);                                          \
-        }                                                                                   \
-    }                                                                                       \
-    free(buf);                                                                              \
-    return 0;                                                                               \
-}
-
-DEFINE_PROX(deeplasso_prox_f32, float, sqrtf, fabsf, copysignf)
-DEFINE_PROX(deeplasso_prox_f64, double, sqrt, fabs, copysign)
-
-/* Adam (no weight decay, no amsgrad) over flat buffers, as torch's fused kernel:  */
-/* m += (g - m)(1 - b1); v = b2 v + (1 - b2) g^2;                                   */
-/* p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).                     */
-#define DEFINE_ADAM(NAME, T, SQRT)                                                          \
-void NAME(T *p, const T *g, T *m, T *v, int64_t n, double lr, double b1, double b2,         \
-          double eps, double t) {                                                           \
-    const T step_size = (T)(lr / (1 - pow(b1, t)));                                         \
-    const T bc2_sqrt = (T)sqrt(1 - pow(b2, t));                                             \
-    const T c1 = (T)(1 - b1), beta2 = (T)b2, c2 = (T)(1 - b2), e = (T)eps;                  \
-    for (int64_t i = 0; i < n; ++i) {                                                       \
-        T gi = g[i];                                                                        \
-        T mi = m[i] + (gi - m[i]) * c1;                                                     \
-        T vi = beta2 * v[i] + c2 * gi * gi;                                                 \
-        m[i] = mi; v[i] = vi;                                                               \
-        p[i] -= step_size * mi / (SQRT(vi) / bc2_sqrt + e);                                 \
-    }                                                                                       \
-}
-
-DEFINE_ADAM(deeplasso_adam_f32, float, sqrtf)
-DEFINE_ADAM(deeplasso_adam_f64, double, sqrt)
-
-/* SGD with momentum mu (no dampening, no Nesterov), as torch.optim.SGD: buf = mu buf + g */
-/* (buf starts at zero, so the first step is buf = g, as torch's); p -= lr buf.           */
-#define DEFINE_SGDM(NAME, T)                                                                \
-static void NAME(T *p, const T *g, T *buf, int64_t n, double lr, double mu) {               \
-    const T l = (T)lr, m = (T)mu;                                                           \
-    for (int64_t i = 0; i < n; ++i) {                                                       \
-        T bi = m * buf[i] + g[i];                                                           \
-        buf[i] = bi;                                                                        \
-        p[i] -= l * bi;                                                                     \
-    }                                                                                       \
-}
-
-DEFINE_SGDM(deeplasso_sgdm_f32, float)
-DEFINE_SGDM(deeplasso_sgdm_f64, double)
-
-/* One epoch of LassoNet MLP training (the step of deeplasso.fast.FastAdamStep, then */
-/* Adam or SGD with momentum, then the prox, per mini-batch) in one call. Matrix    */
-/* products go to the BLAS gemm that PyTorch itself uses (its Fortran symbol, passed */
-/* in as a pointer); the rest is plain loops. Row-major throughout; W_in is R x d    */
-/* (R = K + H0).                                                                     */
-typedef void (*gemm_f32_t)(const char *, const char *, const int *, const int *, const int *, const float *,
-                           const float *, const int *, const float *, const int *, const float *, float *,
-                           const int *);
-typedef void (*gemm_f64_t)(const char *, const char *, const int *, const int *, const int *, const double *,
-                           const double *, const int *, const double *, const int *, const double *, double *,
-                           const int *);
-
-#define DEFINE_EPOCH(NAME, T, GEMM_T, PROX, ADAM, SGDM, EXP)                                \
-static void NAME##_mm(GEMM_T gemm, char ta, char tb, int64_t m, int64_t n, int64_t k,       \
-                      const T *A, int64_t lda, const T *B, int64_t ldb, T beta, T *C,       \
-                      int64_t ldc) {                                                        \
-    /* row-major C = op(A) op(B) + beta C is column-major C^T = op(B)^T op(A)^T */          \
-    int M_ = (int)n, N_ = (int)m, K_ = (int)k, la = (int)ldb, lb = (int)lda, lc = (int)ldc; \
-    T one = 1;                                                                              \
-    if (m == 0 || n == 0) return;                                                           \
-    gemm(&tb, &ta, &M_, &N_, &K_, &one, B, &la, A, &lb, &beta, C, &lc);                     \
-}                                                                                           \
-int NAME(GEMM_T gemm, const T *X, int64_t ldx, const int64_t *perm, int64_t n, int64_t bs,  \
-         const int64_t *ylab, const T *yreg, const T *cw,                                   \
-         int64_t K, int64_t R, int64_t d, int64_t da, const int64_t *act,                   \
-         T *W_in, const T *b_in, T *gW_in, T *gb_in,                                        \
-         int64_t nh, const int64_t *widths, T **Wh, T **bh, T **gWh, T **gbh,               \
-         const T *W_out, T *gW_out,                                                         \
-         T *flat, const T *grad, T *mom, T *vel, int64_t np, double lr, double b1,          \
-         double b2, double eps, int64_t sgd, int64_t t0, T lam, T M) {                      \
-    const int body = W_out != 0;                                                            \
-    int64_t hsz = 0;                                                                        \
-    if (body) for (int64_t j = 0; j <= nh; ++j) hsz += bs * widths[j];                      \
-    const int64_t L = body ? widths[nh] : 0;                                                \
-    size_t total = (size_t)(bs * da + 2 * bs * R + bs * K + 2 * hsz + (act ? 2 * R * da : 0)); \
-    T *work = (T *)malloc(sizeof(T) * (total ? total : 1));                                 \
-    T **hs = (T **)malloc(sizeof(T *) * (size_t)(2 * (nh + 1) + 2));                        \
-    if (!work || !hs) { free(work); free(hs); return 1; }                                   \
-    T *xb = work, *z = xb + bs * da, *dz = z + bs * R, *outb = dz + bs * R, *p = outb + bs * K; \
-    T **dhs = hs + nh + 1;                                                                  \
-    if (body) for (int64_t j = 0; j <= nh; ++j) {                                           \
-        hs[j] = p; p += bs * widths[j]; dhs[j] = p; p += bs * widths[j];                    \
-    }                                                                                       \
-    T *Wa = act ? p : 0, *gWa = act ? p + R * da : 0;                                       \
-    int64_t t = t0;                                                                         \
-    for (int64_t start = 0; start < n; start += bs) {                                       \
-        const int64_t B = n - start < bs ? n - start : bs;                                  \
-        const int64_t *rows = perm + start;                                                 \
-        for (int64_t i = 0; i < B; ++i)                                                     \
-            memcpy(xb + i * da, X + rows[i] * ldx, sizeof(T) * (size_t)da);                 \
-        const T *Wu = W_in; int64_t ldw = d;                                                \
-        if (act) {                                                                          \
-            for (int64_t r = 0; r < R; ++r)                                                 \
-                for (int64_t c = 0; c < da; ++c) Wa[r * da + c] = W_in[r * d + act[c]];     \
-            Wu = Wa; ldw = da;                                                              \
-        }                                                                                   \
-        for (int64_t i = 0; i < B; ++i) memcpy(z + i * R, b_in, sizeof(T) * (size_t)R);     \
-        NAME##_mm(gemm, 'N', 'T', B, R, da, xb, da, Wu, ldw, 1, z, R);                      \
-        const T *out = z; int64_t ldo = R;                                                  \
-        if (body) {                                                                         \
-            const int64_t H0 = widths[0];                                                   \
-            for (int64_t i = 0; i < B; ++i)                                                 \
-                for (int64_t c = 0; c < H0; ++c) {                                          \
-                    T x = z[i * R + K + c]; hs[0][i * H0 + c] = x > 0 ? x : 0;              \
-                }                                                                           \
-            for (int64_t j = 0; j < nh; ++j) {                                              \
-                const int64_t a = widths[j], o = widths[j + 1];                             \
-                T *hn = hs[j + 1];                                                          \
-                for (int64_t i = 0; i < B; ++i) memcpy(hn + i * o, bh[j], sizeof(T) * (size_t)o); \
-                NAME##_mm(gemm, 'N', 'T', B, o, a, hs[j], a, Wh[j], a, 1, hn, o);           \
-                for (int64_t q = 0; q < B * o; ++q) hn[q] = hn[q] > 0 ? hn[q] : 0;          \
-            }                                                                               \
-            for (int64_t i = 0; i < B; ++i) memcpy(outb + i * K, z + i * R, sizeof(T) * (size_t)K); \
-            NAME##_mm(gemm, 'N', 'T', B, K, L, hs[nh], L, W_out, L, 1, outb, K);            \
-            out = outb; ldo = K;                                                            \
-        }                                                                                   \
-        /* d mean-loss / d out, into dz[:, :K] */                                           \
-        if (ylab) {                                                                         \
-            T wsum = 0;                                                                     \
-            if (cw) for (int64_t i = 0; i < B; ++i) wsum += cw[ylab[rows[i]]];              \
-            for (int64_t i = 0; i < B; ++i) {                                               \
-                const T *o = out + i * ldo;                                                 \
-                T *g = dz + i * R;                                                          \
-                T mx = o[0], s = 0;                                                         \
-                for (int64_t c = 1; c < K; ++c) mx = o[c] > mx ? o[c] : mx;                 \
-                for (int64_t c = 0; c < K; ++c) { g[c] = EXP(o[c] - mx); s += g[c]; }       \
-                const int64_t yi = ylab[rows[i]];                                           \
-                const T coef = cw ? cw[yi] / wsum : (T)1 / (T)B;                            \
-                for (int64_t c = 0; c < K; ++c) g[c] = coef * (g[c] / s - (c == yi ? 1 : 0)); \
-            }                                                                               \
-        } else {                                                                            \
-            const T coef = (T)2 / (T)(B * K);                                               \
-            for (int64_t i = 0; i < B; ++i)                                                 \
-                for (int64_t c = 0; c < K; ++c)                                             \
-                    dz[i * R + c] = (out[i * ldo + c] - yreg[rows[i] * K + c]) * coef;      \
-        }                                                                                   \
-        if (body) {                                                                         \
-            NAME##_mm(gemm, 'T', 'N', K, L, B, dz, R, hs[nh], L, 0, gW_out, L);             \
-            T *dh = dhs[nh];                                                                \
-            NAME##_mm(gemm, 'N', 'N', B, L, K, dz, R, W_out, L, 0, dh, L);                  \
-            for (int64_t j = nh - 1; j >= 0; --j) {                                         \
-                const int64_t a = widths[j], o = widths[j + 1];                             \
-                const T *h = hs[j + 1];                                                     \
-                for (int64_t q = 0; q < B * o; ++q) dh[q] = h[q] > 0 ? dh[q] : 0;           \
-                NAME##_mm(gemm, 'T', 'N', o, a, B, dh, o, hs[j], a, 0, gWh[j], a);          \
-                for (int64_t c = 0; c < o; ++c) gbh[j][c] = 0;                              \
-                for (int64_t i = 0; i < B; ++i)                                             \
-                    for (int64_t c = 0; c < o; ++c) gbh[j][c] += dh[i * o + c];             \
-                NAME##_mm(gemm, 'N', 'N', B, a, o, dh, o, Wh[j], a, 0, dhs[j], a);          \
-                dh = dhs[j];                                                                \
-            }                                                                               \
-            const int64_t H0 = widths[0];                                                   \
-            for (int64_t i = 0; i < B; ++i)                                                 \
-                for (int64_t c = 0; c < H0; ++c)                                            \
-                    dz[i * R + K + c] = hs[0][i * H0 + c] > 0 ? dh[i * H0 + c] : 0;         \
-        }                                                                                   \
-        if (act) {                                                                          \
-            NAME##_mm(gemm, 'T', 'N', R, da, B, dz, R, xb, da, 0, gWa, da);                 \
-            for (int64_t r = 0; r < R; ++r)                                                 \
-                for (int64_t c = 0; c < da; ++c) gW_in[r * d + act[c]] = gWa[r * da + c];   \
-        } else {                                                                            \
-            NAME##_mm(gemm, 'T', 'N', R, d, B, dz, R, xb, d, 0, gW_in, d);                  \
-        }                                                                                   \
-        for (int64_t c = 0; c < R; ++c) gb_in[c] = 0;                                       \
-        for (int64_t i = 0; i < B; ++i)                                                     \
-            for (int64_t c = 0; c < R; ++c) gb_in[c] += dz[i * R + c];                      \
-        ++t;                                                                                \
-        if (sgd) SGDM(flat, grad, mom, np, lr, b1); /* b1: the momentum */                  \
-        else ADAM(flat, grad, mom, vel, np, lr, b1, b2, eps, (double)t);                    \
-        if (PROX(W_in, K, R - K, d, d, lam, M)) { free(work); free(hs); return 1; }         \
-    }                                                                                       \
-    free(work); free(hs);                                                                   \
-    return 0;                                                                               \
-}
-
-DEFINE_EPOCH(deeplasso_epoch_f32, float, gemm_f32_t, deeplasso_prox_f32, deeplasso_adam_f32, deeplasso_sgdm_f32, expf)
-DEFINE_EPOCH(deeplasso_epoch_f64, double, gemm_f64_t, deeplasso_prox_f64, deeplasso_adam_f64, deeplasso_sgdm_f64, exp)
-"""
 # -ffp-contract=off: no fused multiply-adds, so results do not depend on the CPU's FMA.
 # -fno-math-errno: sqrt need not set errno, so the Adam loop vectorises (2x at CIFAR-10's
 # input layer). No -ffast-math: every operation stays IEEE, in source order.
@@ -388,46 +78,162 @@ def _cpu_flags() -> list[str]:
         pass
     return []
 
+def kernel_source() -> str:
+    """The C source, ``kernels.c`` (package data next to this module)."""
+    return importlib.resources.files(__package__).joinpath("kernels.c").read_text(encoding="utf-8")
+
+
+_P, _I, _D = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
+
+
+class EpochArgs(ctypes.Structure):
+    """``struct deeplasso_epoch_args`` of ``kernels.c``: the arguments of the epoch
+    kernel, in the same order (the comments there say what each is). Arrays of the
+    element type are plain addresses; ``lam`` and ``M`` are doubles that the kernel
+    rounds to its type. :func:`epoch_args_mismatches` checks this against the C
+    layout."""
+
+    _fields_ = [
+        ("gemm", _P), ("X", _P), ("ldx", _I), ("perm", _P), ("n", _I), ("bs", _I),
+        ("ylab", _P), ("yreg", _P), ("cw", _P),
+        ("K", _I), ("R", _I), ("d", _I), ("da", _I), ("act", _P),
+        ("W_in", _P), ("b_in", _P), ("gW_in", _P), ("gb_in", _P),
+        ("nh", _I), ("widths", _P), ("Wh", _P), ("bh", _P), ("gWh", _P), ("gbh", _P),
+        ("W_out", _P), ("gW_out", _P),
+        ("flat", _P), ("grad", _P), ("mom", _P), ("vel", _P), ("np", _I),
+        ("lr", _D), ("b1", _D), ("b2", _D), ("eps", _D), ("sgd", _I), ("t0", _I),
+        ("lam", _D), ("M", _D),
+    ]
+
+
+def epoch_args_layout(lib: ctypes.CDLL) -> tuple[int, list[tuple[str, int, int]]]:
+    """The C side's ``(sizeof struct, [(field, offset, size), ...])``, from the
+    library's ``deeplasso_epoch_args_layout``."""
+    fn = lib.deeplasso_epoch_args_layout
+    fn.restype = ctypes.c_int64
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    n = fn(None, None)
+    out = (ctypes.c_int64 * (2 * n + 1))()
+    names = (ctypes.c_char_p * n)()
+    fn(out, names)
+    return out[0], [(names[i].decode(), out[1 + 2 * i], out[2 + 2 * i]) for i in range(n)]
+
+
+def epoch_args_mismatches(lib: ctypes.CDLL) -> list[str]:
+    """How :class:`EpochArgs` differs from the C struct (names, order, offsets, sizes,
+    total size); empty when they agree."""
+    size, fields = epoch_args_layout(lib)
+    ours = [(name, getattr(EpochArgs, name).offset, getattr(EpochArgs, name).size) for name, _ in EpochArgs._fields_]
+    problems = [f"sizeof: C {size}, ctypes {ctypes.sizeof(EpochArgs)}"] if size != ctypes.sizeof(EpochArgs) else []
+    for i in range(max(len(fields), len(ours))):
+        c = fields[i] if i < len(fields) else None
+        py = ours[i] if i < len(ours) else None
+        if c != py:
+            problems.append(f"field {i}: C {c} (name, offset, size), ctypes {py}")
+    return problems
+
+
 _lock = threading.Lock()
 _lib = None
 _tried = False
+_failure: str | None = None  # why the build or load failed (None: built, or switched off)
+_warned = False
+_status: dict = {}  # reason (None when built), compiler, library: what native_status reports
 
 
 def _cache_dir() -> str:
     return os.environ.get("DEEPLASSO_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "deeplasso")
 
 
-def _build() -> ctypes.CDLL | None:
-    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
-    cc = cc.split()[0]
-    if shutil.which(cc) is None:
-        cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-        if cc is None:
-            return None
-    flags = _FLAGS + _cpu_flags()
-    key = hashlib.sha256((_SOURCE + " ".join(flags) + sys.platform + os.uname().machine).encode()).hexdigest()[:16]
+def _switched_off(name: str) -> bool:
+    return os.environ.get(name, "1") in ("0", "false", "no", "off")
+
+
+def _wanted_compiler() -> str:
+    """``$CC``, else the compiler Python was built with, else ``cc`` (its first word)."""
+    words = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
+    return words[0] if words else "cc"
+
+
+def find_compiler() -> str | None:
+    """The path of the C compiler to build with: :func:`_wanted_compiler`, else ``cc``,
+    ``gcc`` or ``clang`` on ``PATH``; None where there is none."""
+    return shutil.which(_wanted_compiler()) or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+
+
+class _BuildError(Exception):
+    """The kernels could not be built or loaded; the message says why."""
+
+
+def _first_lines(text: bytes | str | None, n: int = 5) -> str:
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return " | ".join(lines[:n]) + (" | ..." if len(lines) > n else "")
+
+
+def build_flags() -> list[str]:
+    """The flags of the normal build (part of the cache key)."""
+    return _FLAGS + _cpu_flags()
+
+
+def compile_command(cc: str, src: str, out: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """The command that compiles ``src`` into the shared library ``out`` (``extra``:
+    more flags, such as the warnings tests/test_native.py turns on)."""
+    return [cc, *build_flags(), *extra, src, "-o", out, "-lm"]
+
+
+def _compile(cc: str, src: str, out: str) -> None:
+    """Compile ``src`` into the shared library ``out``; a failure raises
+    :class:`_BuildError` with the compiler's first lines of output."""
+    try:
+        subprocess.run(compile_command(cc, src, out), check=True, capture_output=True, timeout=120)
+    except subprocess.CalledProcessError as e:
+        raise _BuildError(f"the C compiler {cc} failed (exit {e.returncode}): "
+                          f"{_first_lines(e.stderr) or _first_lines(e.stdout) or 'no output'}") from None
+    except subprocess.TimeoutExpired:
+        raise _BuildError(f"the C compiler {cc} took more than 120 s") from None
+    except OSError as e:
+        raise _BuildError(f"the C compiler {cc} could not run: {e}") from None
+
+
+def _build() -> ctypes.CDLL:
+    cc = find_compiler()
+    _status["compiler"] = cc
+    if cc is None:
+        raise _BuildError(f"no C compiler found (looked for {_wanted_compiler()!r}, cc, gcc and clang)")
+    source = kernel_source()
+    key = hashlib.sha256((source + " ".join(build_flags()) + sys.platform + os.uname().machine).encode())
     directory = _cache_dir()
-    target = os.path.join(directory, f"prox_{key}.so")
+    target = os.path.join(directory, f"kernels_{key.hexdigest()[:16]}.so")
     if not os.path.exists(target):
-        os.makedirs(directory, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=directory) as tmp:
-            src = os.path.join(tmp, "prox.c")
-            with open(src, "w") as f:
-                f.write(_SOURCE)
-            out = os.path.join(tmp, "prox.so")
-            subprocess.run([cc, *flags, src, "-o", out, "-lm"], check=True, capture_output=True, timeout=120)
-            os.replace(out, target)  # atomic: concurrent builders each install a complete file
-    lib = ctypes.CDLL(target)
+        try:
+            os.makedirs(directory, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=directory) as tmp:
+                src = os.path.join(tmp, "kernels.c")
+                with open(src, "w", encoding="utf-8") as f:
+                    f.write(source)
+                out = os.path.join(tmp, "kernels.so")
+                _compile(cc, src, out)
+                os.replace(out, target)  # atomic: concurrent builders each install a complete file
+        except OSError as e:
+            raise _BuildError(f"cannot write the build cache {directory}: {e}") from None
+    try:
+        lib = ctypes.CDLL(target)
+    except OSError as e:
+        raise _BuildError(f"cannot load {target}: {e}") from None
+    _status["library"] = target
+    problems = epoch_args_mismatches(lib)
+    if problems:
+        raise _BuildError("struct deeplasso_epoch_args differs from EpochArgs: " + "; ".join(problems))
     for name in ("deeplasso_adam_f32", "deeplasso_adam_f64"):
         fn = getattr(lib, name)
         fn.restype = None
         fn.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64] + [ctypes.c_double] * 5
-    P, I, D = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
-    for name, ct in (("deeplasso_epoch_f32", ctypes.c_float), ("deeplasso_epoch_f64", ctypes.c_double)):
+    for name in ("deeplasso_epoch_f32", "deeplasso_epoch_f64"):
         fn = getattr(lib, name)
         fn.restype = ctypes.c_int
-        fn.argtypes = ([P, P, I, P, I, I, P, P, P, I, I, I, I, P, P, P, P, P, I, P, P, P, P, P, P, P,
-                        P, P, P, P, I, D, D, D, D, I, I, ct, ct])
+        fn.argtypes = [ctypes.POINTER(EpochArgs)]
     for name, ct in (("deeplasso_prox_f32", ctypes.c_float), ("deeplasso_prox_f64", ctypes.c_double)):
         fn = getattr(lib, name)
         fn.restype = ctypes.c_int
@@ -436,19 +242,44 @@ def _build() -> ctypes.CDLL | None:
     return lib
 
 
-def _load():
-    global _lib, _tried
-    if _tried:
-        return _lib
-    with _lock:
-        if not _tried:
-            if os.environ.get("DEEPLASSO_NATIVE", "1") not in ("0", "false", "no", "off"):
-                try:
-                    _lib = _build()
-                except (OSError, subprocess.SubprocessError, ValueError):
-                    _lib = None
-            _tried = True
+def _load(warn: bool = True):
+    """The kernels' library, built on the first call; None where it cannot be (then,
+    with ``warn``, one RuntimeWarning per process says why, unless the kernels were
+    switched off with ``DEEPLASSO_NATIVE=0``)."""
+    global _lib, _tried, _failure, _warned
+    if not _tried:
+        with _lock:
+            if not _tried:
+                _status.update(reason=None, compiler=None, library=None)
+                if _switched_off("DEEPLASSO_NATIVE"):
+                    _status["reason"] = "switched off with DEEPLASSO_NATIVE=0"
+                else:
+                    try:
+                        _lib = _build()
+                    except _BuildError as e:
+                        _failure = str(e)
+                    except (OSError, ValueError, AttributeError) as e:  # e.g. a library without a symbol
+                        _failure = f"{type(e).__name__}: {e}"
+                    if _failure is not None:
+                        _status.update(reason=_failure, library=None)
+                _tried = True
+    if warn and _failure is not None and not _warned:
+        _warned = True
+        warnings.warn(
+            f"deeplasso: the C kernels are not available: {_failure}. Training runs the slower PyTorch step "
+            "instead; set DEEPLASSO_NATIVE=0 to choose it and silence this warning.",
+            RuntimeWarning, stacklevel=3)
     return _lib
+
+
+def native_status() -> dict:
+    """Which backend the CPU kernels run on (builds the C kernels on the first call,
+    without warning): ``backend`` ("c" or "pytorch"), ``reason`` (why not C; None
+    when C), ``compiler``, ``cache`` (the build directory) and ``library`` (the
+    shared library's path)."""
+    lib = _load(warn=False)
+    return {"backend": "c" if lib is not None else "pytorch", "reason": _status.get("reason"),
+            "compiler": _status.get("compiler"), "cache": _cache_dir(), "library": _status.get("library")}
 
 
 _gemm_cache: dict | None = None
@@ -480,8 +311,7 @@ def native_gemm(dtype: torch.dtype) -> int | None:
 
 def native_epoch_function(dtype: torch.dtype):
     """The C epoch kernel for ``dtype`` and the gemm address it needs, or None."""
-    if dtype not in (torch.float32, torch.float64) or os.environ.get("DEEPLASSO_NATIVE_EPOCH", "1") in (
-            "0", "false", "no", "off"):
+    if dtype not in (torch.float32, torch.float64) or _switched_off("DEEPLASSO_NATIVE_EPOCH"):
         return None
     lib = _load()
     gemm = native_gemm(dtype)

@@ -6,7 +6,7 @@ import ctypes
 
 import torch
 
-from ..native import native_epoch_function
+from ..native import EpochArgs, native_epoch_function
 from .flat import FlatStep
 
 __all__ = ["NativeEpochStep"]
@@ -43,25 +43,25 @@ class NativeEpochStep(FlatStep):
             self._epoch = self._bind_epoch() or False
         if not self._epoch:
             return False
-        fn, gemm, static = self._epoch
+        fn, args = self._epoch
         X = X if X.is_contiguous() else X.contiguous()
         perm = perm.to(torch.int64).contiguous()
         y = y.to(torch.int64 if self.task == "classification" else self.flat.dtype).contiguous()  # kept alive
-        ylab, yreg = (y.data_ptr(), None) if self.task == "classification" else (None, y.data_ptr())
         act = self.active
         da = X.shape[1]
         expect = self.W_in.shape[1] if act is None else int(act.numel())
         if da != expect:
             raise ValueError(f"native_epoch: X has {da} columns, the active set {expect}")
         n = X.shape[0]
-        (K, R, d, W_in, b_in, gW_in, gb_in, nh, widths, Wh, bh, gWh, gbh, W_out, gW_out,
-         flat, grad, m, v, npar) = static
-        rc = fn(gemm, X.data_ptr(), X.stride(0), perm.data_ptr(), n, int(batch_size), ylab, yreg,
-                None if self.cw is None else self.cw.data_ptr(), K, R, d, da,
-                None if act is None else act.data_ptr(), W_in, b_in, gW_in, gb_in, nh, widths, Wh, bh, gWh,
-                gbh, W_out, gW_out, flat, grad, m, v, npar, self.lr,
-                self.betas[0] if self.sgd_momentum is None else self.sgd_momentum, self.betas[1], self.eps,
-                int(self.sgd_momentum is not None), self.t, float(prox_lam), float(M))
+        # what changes from call to call (the data, the active set, the update rule after
+        # use_sgd, the step count, lambda); _bind_epoch set the rest
+        args.X, args.ldx, args.perm, args.n, args.bs = X.data_ptr(), X.stride(0), perm.data_ptr(), n, int(batch_size)
+        args.ylab, args.yreg = (y.data_ptr(), None) if self.task == "classification" else (None, y.data_ptr())
+        args.da, args.act = da, None if act is None else act.data_ptr()
+        args.b1 = self.betas[0] if self.sgd_momentum is None else self.sgd_momentum
+        args.sgd, args.t0 = int(self.sgd_momentum is not None), self.t
+        args.lam, args.M = float(prox_lam), float(M)
+        rc = fn(ctypes.byref(args))
         if rc:
             raise MemoryError("native epoch: out of memory")
         self.t += (n + batch_size - 1) // batch_size
@@ -69,21 +69,26 @@ class NativeEpochStep(FlatStep):
         return True
 
     def _bind_epoch(self):
+        """The C kernel and its :class:`EpochArgs`, filled with what stays for this
+        step's life (shapes, the addresses of the model's buffers, the class weights,
+        the learning rate, Adam's beta2 and eps); or None."""
         found = native_epoch_function(self.flat.dtype)
         if found is None:
             return None
         fn, gemm = found
-        P = ctypes.c_void_p
-        ptrs = lambda ts: (P * max(len(ts), 1))(*[t.data_ptr() for t in ts])  # noqa: E731
-        widths = [self.W_in.shape[0] - self.K] + [W.shape[0] for W, _, _, _ in self.hidden]
-        self._keep = {"widths": torch.tensor(widths, dtype=torch.int64)}
         hid = self.hidden
-        static = (self.K, self.W_in.shape[0], self.W_in.shape[1], self.W_in.data_ptr(), self.b_in.data_ptr(),
-                  self.gW_in.data_ptr(), self.gb_in.data_ptr(), len(hid), self._keep["widths"].data_ptr(),
-                  ptrs([h[0] for h in hid]), ptrs([h[1] for h in hid]), ptrs([h[2] for h in hid]),
-                  ptrs([h[3] for h in hid]),
-                  None if self.W_out is None else self.W_out.data_ptr(),
-                  None if self.gW_out is None else self.gW_out.data_ptr(),
-                  self.flat.data_ptr(), self.grad.data_ptr(), self.exp_avg.data_ptr(), self.exp_avg_sq.data_ptr(),
-                  self.flat.numel())
-        return fn, gemm, static
+        widths = torch.tensor([self.W_in.shape[0] - self.K] + [W.shape[0] for W, _, _, _ in hid], dtype=torch.int64)
+        # per hidden layer: its weight, bias and their gradients, as four C arrays of addresses
+        tables = [(ctypes.c_void_p * max(len(hid), 1))(*[h[i].data_ptr() for h in hid]) for i in range(4)]
+        self._keep = {"widths": widths, "tables": tables}  # what the struct points into
+        Wh, bh, gWh, gbh = (ctypes.addressof(t) for t in tables)
+        args = EpochArgs(
+            gemm=gemm, K=self.K, R=self.W_in.shape[0], d=self.W_in.shape[1],
+            W_in=self.W_in.data_ptr(), b_in=self.b_in.data_ptr(), gW_in=self.gW_in.data_ptr(),
+            gb_in=self.gb_in.data_ptr(), nh=len(hid), widths=widths.data_ptr(), Wh=Wh, bh=bh, gWh=gWh, gbh=gbh,
+            W_out=None if self.W_out is None else self.W_out.data_ptr(),
+            gW_out=None if self.gW_out is None else self.gW_out.data_ptr(),
+            flat=self.flat.data_ptr(), grad=self.grad.data_ptr(), mom=self.exp_avg.data_ptr(),
+            vel=self.exp_avg_sq.data_ptr(), np=self.flat.numel(), lr=self.lr, b2=self.betas[1], eps=self.eps,
+            cw=None if self.cw is None else self.cw.data_ptr())
+        return fn, args
