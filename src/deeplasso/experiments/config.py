@@ -19,8 +19,10 @@ See ``docs/cli.md``.
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -209,8 +211,6 @@ def valid_keys() -> list[str]:
 def read_config(path) -> dict:
     """The checked values of a TOML config file (relative paths made relative to the
     file's folder).  Raises FileNotFoundError or :class:`ConfigError`."""
-    import tomllib
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such config file")
@@ -289,8 +289,6 @@ def resolve_fit(config_file=None, flags: dict | None = None) -> FitRun:
 
 
 def _toml_value(v) -> str:
-    import json
-
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (int, float)):

@@ -19,7 +19,9 @@ Output (all written atomically, as the run goes):
   on k random features; feature importances and the ranking; wall times;
 - ``importance.png`` (an importance map for images, bars otherwise) and
   ``accuracy.png`` (``r2.png`` for regression): drawn from ``results.json``
-  alone (:func:`draw_figures`), when matplotlib is installed; ``report.md``.
+  alone (:func:`draw_figures`), when matplotlib is installed; ``report.md``;
+- ``explorer.html``: one offline page with a slider over the path's points, the
+  mask of kept features and linked plots (:mod:`deeplasso.explorer`).
 
 The path's own accuracy "at k features" is the test accuracy of the path point
 with at most k features that is best on *validation* (never chosen on test).
@@ -32,91 +34,35 @@ import time
 from dataclasses import asdict
 from pathlib import Path as FsPath
 
-import numpy as np
 import torch
 
-from .._io import json_default, write_json
+from .. import __version__
+from ..engine.files import write_json
 from ..estimators import LassoNetClassifier, LassoNetRegressor
-from ..selection import random_features, retrain_score
+from ..evaluation import random_features, retrain_score
+from .fit_report import draw_figures, write_fit_report
+from .prepare import prepare_data
+from .rundir import METRICS, METRIC_LABELS, RunExistsError, best_on_validation, json_data
 from .settings import FitSettings
 
 __all__ = ["FitSettings", "run_fit", "RunExistsError", "output_files"]
-
-#: The score reported per task; results keys are named after it.
-METRICS = {"classification": "accuracy", "regression": "r2"}
-_METRIC_LABELS = {"accuracy": "accuracy", "r2": "R^2"}
-
-
-class RunExistsError(FileExistsError):
-    """The run directory already holds results; a second run never overwrites a first."""
-
 
 CHECKPOINT = "checkpoint.pt"
 PARTIAL = "selection.partial.json"
 
 
-def _prepare(s: FitSettings):
-    """Train/val/test arrays of the run as an :class:`~deeplasso.data.ArrayData`."""
-    from ..data import ArrayData, load, make_split, preprocess_split, select_classes, subsample_per_class
-
-    if s.data is not None:
-        return _prepare_arrays(s)
-    only_data = [k for k in ("labels", "target", "image_shape") if getattr(s, k) is not None]
-    if only_data or s.task == "regression":
-        raise ValueError(f"{', '.join(only_data) or 'task=regression'} only appl{'ies' if len(only_data) < 2 else 'y'} "
-                         "to your own data file (--data), not to the built-in data set "
-                         f"{s.dataset!r}")
-    split_seed = s.seed if s.split_seed is None else s.split_seed
-    ds = load(s.dataset, s.data_dir)
-    split = make_split(ds, s.split, val_fraction=s.val_fraction, random_state=split_seed)
-    if s.classes:
-        split = select_classes(split, list(s.classes))
-    if s.per_class:
-        split = subsample_per_class(split, *s.per_class, random_state=split_seed)
-    if s.max_train:
-        per_class = max(1, s.max_train // len(split.classes))
-        split = subsample_per_class(split, n_train=per_class, random_state=split_seed)
-    p = preprocess_split(split, s.normalize)
-    return ArrayData(p.X_train, p.y_train, p.X_val, p.y_val, p.X_test, p.y_test, task="classification",
-                     classes=tuple(p.classes), image_shape=tuple(p.image_shape), source=s.dataset)
-
-
-def _prepare_arrays(s: FitSettings):
-    from ..data import load_arrays, split_arrays, standardize_arrays, subsample_train
-
-    if s.normalize not in ("train", None):
-        raise ValueError(f"normalize={s.normalize!r} is for the built-in image sets; for your own data use "
-                         "'train' (standardise each feature, the default) or 'none'")
-    image_only = [k for k in ("classes", "per_class") if getattr(s, k)] + (["split"] if s.split != "official" else [])
-    if image_only:
-        raise ValueError(f"{', '.join(image_only)} only appl{'ies' if len(image_only) < 2 else 'y'} to the built-in "
-                         "data sets (--dataset), not to your own data file")
-    split_seed = s.seed if s.split_seed is None else s.split_seed
-    data = load_arrays(s.data, labels=s.labels, target=s.target, task=s.task, image_shape=s.image_shape)
-    data = split_arrays(data, s.val_fraction, s.test_fraction, random_state=split_seed)
-    if s.max_train:
-        data = subsample_train(data, s.max_train, random_state=split_seed)
-    return standardize_arrays(data, features=s.normalize == "train")
-
-
-def _settings_json(settings: FitSettings) -> dict:
-    return json.loads(json.dumps(asdict(settings), default=json_default))
-
-
 def _start(settings: FitSettings, out: FsPath, overwrite: bool, resume: bool) -> dict | None:
     """Guard the run directory: never overwrite silently, resume only the same run.
     Returns the finished results when ``resume`` finds the run already done."""
-    from .. import __version__
-
     started = (out / "config.json").exists()
     finished = (out / "results.json").exists()
     if overwrite:
         for name in ("results.json", CHECKPOINT, PARTIAL, "report.md"):
             (out / name).unlink(missing_ok=True)
     elif started:
-        new = _settings_json(settings)
+        new = json_data(settings)
         # settings added since the run was written count as their defaults there
-        old = {**_settings_json(FitSettings()), **json.loads((out / "config.json").read_text()).get("settings", {})}
+        old = {**json_data(FitSettings()), **json.loads((out / "config.json").read_text()).get("settings", {})}
         differ = sorted(k for k in set(old) | set(new) if k not in ("verbose", "data_dir") and old.get(k) != new.get(k))
         if not resume:
             what = "a finished run (results.json)" if finished else "an interrupted run"
@@ -135,15 +81,6 @@ def _start(settings: FitSettings, out: FsPath, overwrite: bool, resume: bool) ->
     return None
 
 
-def best_on_validation(path_rows: list[dict], k: int, key: str = "test_accuracy", metric: str = "accuracy"):
-    """``key`` of the path point with ``0 < n_selected <= k`` that is best on validation
-    ``val_<metric>`` (ties: the later point, fewer features); None if there is none."""
-    pts = [(p[f"val_{metric}"], -p["n_selected"], i) for i, p in enumerate(path_rows) if 0 < p["n_selected"] <= k]
-    if not pts:
-        return None
-    return path_rows[max(pts)[2]][key]
-
-
 def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, resume: bool = False) -> dict:
     """Run the main job and write its results into ``out``; returns the results.
 
@@ -157,7 +94,7 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
         _start(settings, out, overwrite, resume)  # raises RunExistsError before any data is read
     t0 = time.perf_counter()
     # data before the run directory: a bad file leaves no half-made run that would need --resume
-    data = _prepare(settings)
+    data = prepare_data(settings)
     t_data = time.perf_counter() - t0
     done = _start(settings, out, overwrite, resume)
     if done is not None:
@@ -233,9 +170,10 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
     }
     write_json(out / "results.json", results)
     draw_figures(out)
-    from .report import write_fit_report
-
     write_fit_report(out)
+    from ..explorer import write_explorer
+
+    write_explorer(out)  # explorer.html: the interactive page over the path
     (out / CHECKPOINT).unlink(missing_ok=True)
     (out / PARTIAL).unlink(missing_ok=True)
     return results
@@ -244,53 +182,13 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
 def output_files(results: dict) -> list[str]:
     """Names of the files a run writes into its directory (figures need matplotlib)."""
     return ["report.md", "config.json", "path.npz", "results.json", "importance.png",
-            f"{results.get('metric', 'accuracy')}.png"]
-
-
-def saved_importances(results: dict) -> np.ndarray:
-    """The feature importances of a saved ``results.json`` as floats; a null entry
-    reads as ``inf`` (a feature that never left)."""
-    return np.array([np.inf if v is None else v for v in results["feature_importances"]], dtype=float)
-
-
-def draw_figures(run_dir) -> list[str]:
-    """Draw the run's figures from its saved ``results.json`` alone (never from a live
-    model): ``importance.png`` (importance map for images, bars for other features) and
-    ``accuracy.png`` / ``r2.png`` (test score against the number of features). Returns
-    the files written; none without matplotlib."""
-    try:
-        from .. import plots
-    except ImportError:  # matplotlib is optional
-        return []
-    run_dir = FsPath(run_dir)
-    res = json.loads((run_dir / "results.json").read_text())
-    metric = res.get("metric", "accuracy")
-    imp = saved_importances(res)
-    if res.get("image_shape"):
-        files = [plots.importance_map(imp, tuple(res["image_shape"]), run_dir / "importance.png")]
-    else:
-        files = [plots.importance_bars(imp, run_dir / "importance.png", feature_names=res.get("feature_names"),
-                                       title=f"{res['dataset']}: feature importance")]
-    path_pts = [p for p in res["path"] if p["n_selected"] > 0]
-    sel = res["selection"]
-    curves = {
-        "LassoNet path (test)": {"n_features": [p["n_selected"] for p in path_pts],
-                                 "accuracy": [p[f"test_{metric}"] for p in path_pts]},
-        "retrained on top-k": {"n_features": [r["k"] for r in sel], "accuracy": [r["retrained_top_k"] for r in sel]},
-        "retrained on k random": {"n_features": [r["k"] for r in sel],
-                                  "accuracy": [r["retrained_random_k"] for r in sel]},
-    }
-    curves = {k: v for k, v in curves.items() if any(n > 0 for n in v["n_features"])}
-    if curves:
-        files.append(plots.accuracy_vs_features(curves, run_dir / f"{metric}.png", title=res["dataset"],
-                                                ylabel=f"test {_METRIC_LABELS[metric]}"))
-    return [str(f) for f in files]
+            f"{results.get('metric', 'accuracy')}.png", "explorer.html"]
 
 
 def summary(results: dict) -> str:
     """A short human-readable table of a run's results."""
     metric = results.get("metric", "accuracy")
-    label = _METRIC_LABELS[metric]
+    label = METRIC_LABELS[metric]
     lines = [
         f"{results['dataset']}: {results['n_features']} features, {results['n_train']}/{results['n_val']}/"
         f"{results['n_test']} train/val/test; path of {len(results['path'])} points, "

@@ -1,0 +1,100 @@
+"""The figures and ``report.md`` of one ``deeplasso fit`` run, from its saved files alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path as FsPath
+
+from .reporting import fmt, md_table, optional_plots
+from .rundir import METRIC_LABELS, saved_importances, write_text
+
+__all__ = ["draw_figures", "write_fit_report"]
+
+
+def draw_figures(run_dir) -> list[str]:
+    """Draw the run's figures from its saved ``results.json`` alone (never from a live
+    model): ``importance.png`` (importance map for images, bars for other features) and
+    ``accuracy.png`` / ``r2.png`` (test score against the number of features). Returns
+    the files written; none without matplotlib."""
+    plots = optional_plots()
+    if plots is None:
+        return []
+    run_dir = FsPath(run_dir)
+    res = json.loads((run_dir / "results.json").read_text())
+    metric = res.get("metric", "accuracy")
+    imp = saved_importances(res)
+    if res.get("image_shape"):
+        files = [plots.importance_map(imp, tuple(res["image_shape"]), run_dir / "importance.png")]
+    else:
+        files = [plots.importance_bars(imp, run_dir / "importance.png", feature_names=res.get("feature_names"),
+                                       title=f"{res['dataset']}: feature importance")]
+    path_pts = [p for p in res["path"] if p["n_selected"] > 0]
+    sel = res["selection"]
+    curves = {
+        "LassoNet path (test)": {"n_features": [p["n_selected"] for p in path_pts],
+                                 "accuracy": [p[f"test_{metric}"] for p in path_pts]},
+        "retrained on top-k": {"n_features": [r["k"] for r in sel], "accuracy": [r["retrained_top_k"] for r in sel]},
+        "retrained on k random": {"n_features": [r["k"] for r in sel],
+                                  "accuracy": [r["retrained_random_k"] for r in sel]},
+    }
+    curves = {k: v for k, v in curves.items() if any(n > 0 for n in v["n_features"])}
+    if curves:
+        files.append(plots.accuracy_vs_features(curves, run_dir / f"{metric}.png", title=res["dataset"],
+                                                ylabel=f"test {METRIC_LABELS[metric]}"))
+    return [str(f) for f in files]
+
+
+def _body_text(cfg: dict) -> str:
+    if cfg.get("body", "mlp") == "cnn":
+        return f"CNN body (per-pixel input layer, 3x3 convs {tuple(cfg.get('conv_channels', ()))})"
+    return f"MLP {tuple(cfg['hidden_dims'])}"
+
+
+def write_fit_report(run_dir) -> str:
+    """``report.md`` of one ``deeplasso fit`` run, from its ``config.json`` and ``results.json``."""
+    run_dir = FsPath(run_dir)
+    res = json.loads((run_dir / "results.json").read_text())
+    cfg = json.loads((run_dir / "config.json").read_text())["settings"]
+    sec = res["seconds"]
+    metric = res.get("metric", "accuracy")  # "r2" for regression runs
+    label = METRIC_LABELS[metric]
+    short = {"accuracy": "acc.", "r2": "R^2"}[metric]
+    body = [
+        f"# deeplasso fit: {res['dataset']}",
+        "",
+        f"{res['n_features']} features; {res['n_train']} / {res['n_val']} / {res['n_test']} train / validation / "
+        f"test samples. {_body_text(cfg)}, batch {cfg['batch_size']}, M = {cfg['M']}, "
+        f"lambda_start = {fmt(res['lambda_start'], 4)} (setting: {cfg['lambda_start']}), path multiplier "
+        f"{cfg['path_multiplier']}, up to {cfg['max_epochs']} epochs per lambda, patience {cfg['patience']}, "
+        f"seed {cfg['seed']}.",
+        "",
+        f"Path: {len(res['path'])} points, {res['total_epochs']} epochs, {sec['path']:.1f} s; retraining "
+        f"{sec['retrain']:.1f} s. The fitted model (best validation point) has test {label} "
+        f"{fmt(res[f'test_{metric}_best'])}.",
+        "",
+        f"## Test {label} against the number of features",
+        "",
+        f"Test {label} of a plain MLP (same hidden widths) retrained on the top-k features by LassoNet importance "
+        "and on k random features, and of the path's own model with at most k features that is best on "
+        "validation.",
+        "",
+        md_table(["k", "fraction", "top-k retrained", "random-k retrained", "path (<= k, chosen on validation)"],
+                 [[r["k"], fmt(r["fraction"]), fmt(r["retrained_top_k"]), fmt(r["retrained_random_k"]),
+                   fmt(r["path_test_at_most_k"])] for r in res["selection"]]),
+        "",
+    ]
+    if (run_dir / f"{metric}.png").exists():
+        body += [f"![{label} against the number of features]({metric}.png)", ""]
+    if (run_dir / "importance.png").exists():
+        body += ["## Feature importance", "",
+                 "The lambda at which each feature left the path, "
+                 + ("drawn as an image; brighter = more important." if res.get("image_shape", True) else
+                    "as bars; longer = more important."),
+                 "", "![importance map](importance.png)", ""]
+    body += ["## The path", "", md_table(
+        ["point", "lambda", "features", f"validation {short}", f"test {short}", "epochs"],
+        [[i, fmt(p["lambda"], 4), p["n_selected"], fmt(p[f"val_{metric}"]), fmt(p[f"test_{metric}"]), p["epochs"]]
+         for i, p in enumerate(res["path"])]), ""]
+    out = run_dir / "report.md"
+    write_text(out, "\n".join(body))
+    return str(out)
