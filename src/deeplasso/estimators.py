@@ -477,7 +477,7 @@ class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
         Epochs of the refit (0 without one); ``refit_val_score_`` is its validation score.
     classes_ : ndarray
         Class labels.
-    module_ : deeplasso.modules.LassoNet
+    module_ : deeplasso.LassoNet
         The fitted torch module (at ``best_index_``, or the one trained on ``support_``
         with ``refit=True``).
     image_shape_ : (C, H, W) or None

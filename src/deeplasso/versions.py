@@ -7,6 +7,9 @@ import importlib.metadata
 import platform
 import sys
 
+#: the package's version (also pyproject.toml's)
+__version__ = "0.1.0"
+
 __all__ = ["show_versions"]
 
 
@@ -42,8 +45,6 @@ def show_versions(file=None) -> None:
     platform, whether CUDA is available, and which backend the CPU kernels run on
     (``c``: the C kernels built with the system compiler; ``pytorch``: the fallback,
     with the reason). Builds the C kernels if they are not built yet."""
-    from . import __version__
-
     rows = [
         ("deeplasso", __version__),
         ("python", sys.version.replace("\n", " ")),

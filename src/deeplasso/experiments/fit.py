@@ -36,7 +36,7 @@ from pathlib import Path as FsPath
 
 import torch
 
-from .. import __version__
+from ..versions import __version__
 from ..engine.files import write_json
 from ..estimators import LassoNetClassifier, LassoNetRegressor
 from ..evaluation import random_features, retrain_score

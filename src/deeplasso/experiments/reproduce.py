@@ -34,7 +34,7 @@ from pathlib import Path as FsPath
 
 import torch
 
-from .. import __version__
+from ..versions import __version__
 from ..engine.files import write_json
 from ..evaluation import run_baselines
 from .fit import run_fit
