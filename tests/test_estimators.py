@@ -313,6 +313,9 @@ Y_OK = np.array([0, 1] * 20)
         (X_OK, Y_OK, {"optimizer": "lbfgsx"}, "optimizer"),
         (X_OK, Y_OK, {"device": "tpu9"}, "device"),
         (X_OK, Y_OK, {"groups": [[0, 9]]}, "outside"),
+        (X_OK, Y_OK, {"max_epochs": True}, "max_epochs=True is invalid: expected a number, not a bool"),
+        (X_OK, Y_OK, {"lambda_start": True}, "lambda_start=True .* not a bool"),
+        (X_OK, Y_OK, {"n_features_to_select": True}, "n_features_to_select=True .* not a bool"),
     ],
 )
 def test_bad_input_gets_a_clear_error(X, y, kw, match):

@@ -141,8 +141,16 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
             raise ValueError(f"{name}={value!r} is invalid: expected positive ints such as {example}.")
         return tuple(int(v) for v in items)
 
+    #: numeric parameters; scikit-learn's intervals take True and False as 1 and 0
+    _NUMBERS = ("hidden_dims", "conv_channels", "pixel_channels", "M", "lambda_start", "path_multiplier",
+                "lambda_max", "n_features_to_select", "batch_size", "max_epochs", "patience", "tol", "lr",
+                "dropout", "validation_fraction")
+
     def _check_params(self, n_features: int) -> tuple[tuple[int, ...], int]:
         """The hidden widths and the number of features the path stops at (0: none)."""
+        for name in self._NUMBERS:
+            if isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name}={getattr(self, name)!r} is invalid: expected a number, not a bool.")
         hidden = self._positive_ints("hidden_dims", self.hidden_dims, "(80, 100)")
         k = self.n_features_to_select
         if k is None:
