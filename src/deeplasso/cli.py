@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("report", help="redraw the figures and report.md of a run directory from its saved results")
     r.add_argument("run_dir", help="a run directory written by 'deeplasso fit' or 'deeplasso reproduce'")
+
+    e = sub.add_parser("explore", help="write explorer.html: an interactive page over a run's lambda path",
+                       description="Write explorer.html, one offline HTML file: a slider over the path's points "
+                                   "with the features kept (the pixel mask for images), the scores and the linked "
+                                   "plots (docs/explorer.md). For a reproduce directory, one page per path.")
+    e.add_argument("run_dir", help="a run directory written by 'deeplasso fit' (or 'deeplasso reproduce')")
+    e.add_argument("--out", default=None, metavar="FILE", help="the HTML file (default RUN_DIR/explorer.html)")
     return p
 
 
@@ -138,6 +145,16 @@ def main(argv=None) -> int:
             print(f"deeplasso: error: {exc}", file=sys.stderr)
             return 2
         print(f"report written to {out}")
+        return 0
+    if args.command == "explore":
+        from .explorer import explore_run_dir
+
+        try:
+            files = explore_run_dir(args.run_dir, args.out)
+        except (FileNotFoundError, ValueError, KeyError) as exc:
+            print(f"deeplasso: error: {exc}", file=sys.stderr)
+            return 2
+        print("\n".join(f"explorer written to {f}" for f in files))
         return 0
     return 1  # pragma: no cover
 

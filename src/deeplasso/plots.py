@@ -7,3 +7,7 @@ from .evaluation.plots import (
 
 __all__ = ["importance_map", "importance_image", "importance_bars", "accuracy_vs_features", "path_plot",
            "lambda_start_study", "NEVER_LEFT_COLOR"]
+
+from .explorer import explorer  # noqa: E402  the interactive path page, explorer.html (docs/explorer.md)
+
+__all__ += ["explorer"]
