@@ -6,6 +6,8 @@ really needs, and the order in which it lets them go.
 """
 
 from .estimators import LassoNetClassifier, LassoNetRegressor
+from .cv import LassoNetClassifierCV, LassoNetRegressorCV
+from .stability import stability_selection
 from .versions import show_versions
 from .engine import (
     CheckpointMismatchError, FeatureGroups, LassoNet, NonFiniteLossError, Path, PathConfig, PathPoint, PlainMLP,
@@ -17,6 +19,9 @@ __version__ = "0.1.0"
 __all__ = [
     "LassoNetClassifier",
     "LassoNetRegressor",
+    "LassoNetClassifierCV",
+    "LassoNetRegressorCV",
+    "stability_selection",
     "LassoNet",
     "PlainMLP",
     "mlp_body",
