@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from deeplasso.engine.files import atomic_write
+from deeplasso import runner
 from deeplasso.runner import INSTALL_HINT, Task, TaskFailures, load_result, run_tasks
 
 distributed = pytest.importorskip("distributed")
@@ -110,7 +111,7 @@ def test_serial_writes_atomic_json_and_returns_what_it_wrote(tmp_path):
 def test_sweep_on_cluster_equals_serial(tmp_path, cluster):
     """4 path fits (two M, two seeds): the cluster's results equal the serial ones exactly."""
     X, y = _digits(300)
-    assert X.nbytes >= 1 << 16  # travels to the workers once (scattered), not in every task
+    assert X.nbytes >= runner._SCATTER_BYTES  # goes to the cluster once, not inside every task
 
     def tasks(folder):
         return [Task(f"M{M}-seed{s}", path_fit, {"X": X, "y": y, "M": M, "seed": s}, path=folder / f"M{M}-s{s}.json")

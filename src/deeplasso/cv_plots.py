@@ -98,8 +98,9 @@ def stability_paths(result, out, *, figsize=(6.4, 4.2), dpi=100, title=None, max
     """Stability paths of a :class:`~deeplasso.stability.StabilityResult` (or a dict with
     ``lambdas``, ``probabilities``, ``threshold``, ``support`` and optionally ``region``):
     each feature's selection probability against lambda (log scale), the selected
-    features in colour (the first ``max_labels`` named in the legend), the others in
-    grey, the threshold as a dashed line and the stability region shaded."""
+    features in colour (the ``max_labels`` most stable, by ``ranking`` when given, named
+    in the legend), the others in grey, the threshold as a dashed line and the stability
+    region shaded."""
     lambdas = np.asarray(_get(result, "lambdas"), dtype=float)
     prob = np.asarray(_get(result, "probabilities"), dtype=float)
     threshold = float(_get(result, "threshold"))
@@ -115,8 +116,12 @@ def stability_paths(result, out, *, figsize=(6.4, 4.2), dpi=100, title=None, max
     ax = fig.add_subplot()
     for j in np.flatnonzero(~support):
         ax.plot(lambdas, prob[:, j], color="0.75", lw=0.8)
-    order = np.flatnonzero(support)
-    order = order[np.argsort(-prob[:, order].max(axis=0), kind="stable")] if order.size else order
+    try:  # most stable first: the result's ranking, else the largest probability in the region
+        ranking = np.asarray(_get(result, "ranking"), dtype=int)
+    except ValueError:
+        rows = prob[region] if region is not None and region.any() else prob
+        ranking = np.argsort(-rows.max(axis=0), kind="stable")
+    order = ranking[support[ranking]]
     colors = [f"C{i % 10}" for i in range(len(order))]
     for i, j in enumerate(order):
         ax.plot(lambdas, prob[:, j], color=colors[i], lw=1.5, label=f"feature {j}" if i < max_labels else None)

@@ -43,7 +43,7 @@ INSTALL_HINT = "pip install deeplasso[distributed]"
 
 #: numpy arguments at least this large are sent to the cluster once (``Client.scatter``)
 #: and shared by every task that takes them, instead of travelling inside each task
-_SCATTER_BYTES = 1 << 17
+_SCATTER_BYTES = 1 << 16
 
 
 @dataclass(frozen=True)
