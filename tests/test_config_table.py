@@ -154,21 +154,23 @@ def test_renamed_estimator_parameters(name):
     assert CLF_DEFAULTS[name] == est and PATH_DEFAULTS[field] == path
 
 
-def test_estimator_parameters_reach_the_path_config(monkeypatch):
+def test_estimator_parameters_reach_the_path_config():
     """Non-default values of the shared and renamed parameters arrive in the PathConfig
-    the estimator builds (the path itself is not run)."""
+    the estimator builds (a callback reads it as the path begins and stops the fit)."""
     import numpy as np
+
+    from deeplasso.engine import Callback
 
     seen = {}
 
     class Stop(Exception):
         pass
 
-    def fake_fit_path(model, X, y, X_val, y_val, cfg, **kwargs):
-        seen["cfg"] = cfg
-        raise Stop
+    class ReadConfig(Callback):
+        def on_path_begin(self, trainer, path):
+            seen["cfg"] = trainer.cfg
+            raise Stop
 
-    monkeypatch.setattr(estimators, "fit_path", fake_fit_path)
     given = dict(M=3.0, lambda_start=0.5, path_multiplier=1.5, lambda_max=7.0, lr=0.02, optimizer="sgd",
                  path_optimizer="sgd", batch_size=16, max_epochs=7, patience=2, tol=0.25, verbose=0,
                  groups=[[0, 1], [2], [3], [4], [5]], n_features_to_select=2, store_path_weights=True,
@@ -177,7 +179,7 @@ def test_estimator_parameters_reach_the_path_config(monkeypatch):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(40, 6)), np.array([0, 1] * 20)
     with pytest.raises(Stop):
-        LassoNetClassifier(**given, device="cpu").fit(X, y)
+        LassoNetClassifier(**given, device="cpu").fit(X, y, callbacks=[ReadConfig()])
     cfg = seen["cfg"]
     for name, value in given.items():
         field = ESTIMATOR_RENAMED[name][0] if name in ESTIMATOR_RENAMED else name
@@ -226,7 +228,7 @@ def test_fit_sets_only_trailing_underscore_state():
         est.fit(X, y)
         assert set(vars(est)) >= before
         assert all(k.endswith("_") for k in set(vars(est)) - before), sorted(set(vars(est)) - before)
-    src = inspect.getsource(estimators._BaseLassoNet.__init__)
+    src = inspect.getsource(estimators.LassoNetBase.__init__)
     assert all(line.strip().startswith("self.") and "= " in line for line in src.split("):\n", 1)[1].splitlines()
                if line.strip())
 

@@ -1,4 +1,4 @@
-"""scikit-learn estimators on top of the path engine.
+"""The base of the scikit-learn estimators on top of the path engine.
 
 ``__init__`` only stores its arguments; everything is checked in ``fit``. Fitted
 state ends in ``_``. Numpy in, numpy out.
@@ -13,23 +13,20 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.feature_selection import SelectorMixin
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .engine import KeepBest, LassoNet, NonFiniteLossError, PathConfig, cnn_body, fit_path
-from .engine import refit as train_on_support
+from ..engine import KeepBest, LassoNet, NonFiniteLossError, PathConfig, cnn_body, fit_path
+from ..engine import refit as train_on_support
 
-__all__ = ["LassoNetClassifier", "LassoNetRegressor"]
+__all__ = ["LassoNetBase", "resolve_device"]
 
 
-def _resolve_device(device) -> torch.device:
+def resolve_device(device) -> torch.device:
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -41,7 +38,11 @@ def _resolve_device(device) -> torch.device:
     return dev
 
 
-class _BaseLassoNet(SelectorMixin, BaseEstimator):
+class LassoNetBase(SelectorMixin, BaseEstimator):
+    """What the LassoNet estimators share: parameters, their checks, the path, the
+    selection, refit and prediction. Subclasses say how targets are encoded and scored
+    (:class:`LassoNetClassifier`, :class:`LassoNetRegressor`)."""
+
     _task = "classification"
 
     def __init__(
@@ -246,7 +247,7 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
             if X_va.shape[0] != len(y_va):
                 raise ValueError(f"X_val has {X_va.shape[0]} rows but y_val has {len(y_va)}.")
             X_tr, y_tr = X, y_enc
-        dev = _resolve_device(self.device)
+        dev = resolve_device(self.device)
         tX = torch.as_tensor(np.ascontiguousarray(X_tr, dtype=np.float32), device=dev)
         tXv = torch.as_tensor(np.ascontiguousarray(X_va, dtype=np.float32), device=dev)
         ty, tyv = self._y_tensor(y_tr, dev), self._y_tensor(y_va, dev)
@@ -373,237 +374,3 @@ class _BaseLassoNet(SelectorMixin, BaseEstimator):
         if self._task == "regression":
             tags.target_tags.multi_output = True
         return tags
-
-
-class LassoNetClassifier(ClassifierMixin, _BaseLassoNet):
-    """LassoNet classifier and feature selector, trained along a lambda path.
-
-    ``f(x) = theta x + f_W(x)`` with an MLP body ``f_W``; the penalty
-    ``lambda * sum_j ||theta_j||_2`` and the hierarchy ``||W0_j||_inf <= M ||theta_j||``
-    remove input features one after another as lambda grows (Lemhadri et al., 2021).
-
-    Parameters
-    ----------
-    hidden_dims : sequence of int, default=(100,)
-        Hidden widths of the MLP body; ``()`` gives a linear model (group lasso).
-        Ignored for ``body="cnn"``.
-    body : {"mlp", "cnn"}, default="mlp"
-        ``"cnn"``: images; every pixel has its own feature layer from its channels to
-        ``pixel_channels`` channels (what the hier-prox makes sparse, per input
-        feature as for the MLP), then 3x3 convolutions + ReLU + 2x2 max pooling of
-        widths ``conv_channels``, global average pooling and a linear head.
-    image_shape : (C, H, W) or None, default=None
-        Shape of one image for ``body="cnn"``, features ordered as ``x.reshape(C, H, W)``;
-        ``C*H*W`` must equal ``n_features``. None infers square images with 1 or 3
-        channels (``image_shape_`` holds what was used).
-    conv_channels : sequence of int, default=(16, 32)
-        Widths of the convolutions of the CNN body.
-    pixel_channels : int, default=8
-        Channels of the per-pixel feature layer of the CNN body (the CNN's ``W0``
-        has ``pixel_channels`` rows).
-    class_weight : "balanced", dict or None, default=None
-        Weight of each class in the loss: ``{label: weight}``, or ``"balanced"`` for
-        ``n_samples / (n_classes * count)`` on the training split (scikit-learn's
-        ``compute_class_weight``); None: equal weights.
-    M : float, default=10
-        Hierarchy coefficient: ``||W0_j||_inf <= M ||theta_j||_2`` for every input
-        feature j.
-    lambda_start : float or "auto", default="auto"
-        First lambda after the dense model. ``"auto"``: just below where features begin
-        to leave, found by a cheap ramp (one epoch per doubling), or by trial lambda
-        steps with ``path_optimizer="sgd"`` (docs/lambda.md).
-    path_multiplier : float, default=1.02
-        Ratio between consecutive lambdas (the paper's ``1 + eps``; it uses 1.3).
-    lambda_max : float, default=inf
-        The path stops past this lambda (inf: no limit).
-    n_features_to_select : int, float or None, default=None
-        Stop the path once at most this many features remain (a float in (0, 1] is a
-        fraction of the features). ``get_support`` then marks exactly that many top
-        features by importance, and the fitted model is the best validation point with
-        at most that many features. ``None``: run to the empty model and end on the best
-        validation point overall.
-    refit : bool, default=False
-        After the path, train the LassoNet again from its initial weights without
-        penalty on the selected features (``support_``), every other feature held at
-        zero (:func:`deeplasso.refit`), and predict with it. Far along the path the
-        chosen point's weights are shrunk by lambda and it predicts much worse than a
-        network trained on the same features. ``path_``, ``feature_importances_`` and
-        ``support_`` do not change.
-    batch_size : int or None, default=64
-        Mini-batch size; ``None`` for full batch.
-    max_epochs : int, default=100
-        Epochs per lambda at most.
-    patience : int, default=5
-        Early stopping: epochs in a row without a relative improvement of ``tol`` of
-        the validation objective.
-    tol : float, default=0.01
-        Relative improvement of the validation objective that counts for early
-        stopping (at the dense model any improvement counts).
-    lr : float, default=1e-3
-        Learning rate; the prox threshold is ``lr * lambda``.
-    optimizer : str or callable, default="adam"
-        "adam", "adamw", "sgd", "rmsprop" or ``callable(params, lr) -> torch.optim.Optimizer``.
-    path_optimizer : {"same", "sgd"}, default="same"
-        "same": the path goes on with ``optimizer`` (Adam, as the paper). "sgd": the
-        dense model with ``optimizer``, then SGD with momentum 0.9 at ``lr`` for every
-        lambda > 0, each lambda step ending on its last epoch: the reference package's
-        path. Its lambdas are on SGD's scale (the gradient's size), far below Adam's;
-        ``lambda_start="auto"`` then runs trial lambda steps to find the start
-        (docs/lambda.md). On digits it ranks the strongest features better
-        (docs/PERFORMANCE.md).
-    dropout : float or None, default=None
-        Dropout after hidden activations (a rate in [0, 1)); None: no dropout.
-    groups : list of lists of int or None, default=None
-        Features that enter and leave together (lists of column indices, e.g. a
-        pixel's colour channels); None: every feature alone.
-    validation_fraction : float, default=0.1
-        Share of the training data held out when no ``X_val`` is given.
-    store_path_weights : bool, default=False
-        Keep every point's weights in ``path_`` (needed by ``path_model`` and
-        ``path_scores``).
-    random_state : int, RandomState or None, default=None
-        Seeds the split, initialisation, shuffling and dropout. Same seed, same path
-        (bit for bit on CPU).
-    verbose : int, default=1
-        0 is silent; 1 shows a progress bar per path; 2 also leaves it on screen.
-    device : str, torch.device or None, default=None
-        Torch device; None picks CUDA when available, else CPU.
-
-    Attributes
-    ----------
-    path_ : deeplasso.Path
-        One point per lambda (dense first): lambda, support, losses, scores, epochs.
-    feature_importances_ : ndarray of shape (n_features,)
-        Lambda at which each feature left the model (inf if it never did).
-    ranking_ : ndarray of shape (n_features,)
-        Features from most to least important.
-    support_ : ndarray of bool
-        Features kept by ``transform``.
-    best_index_ : int
-        Index in ``path_`` of the model used by ``predict`` (without ``refit``).
-    refit_epochs_ : int
-        Epochs of the refit (0 without one); ``refit_val_score_`` is its validation score.
-    classes_ : ndarray
-        Class labels.
-    module_ : deeplasso.LassoNet
-        The fitted torch module (at ``best_index_``, or the one trained on ``support_``
-        with ``refit=True``).
-    image_shape_ : (C, H, W) or None
-        The image shape the CNN body used (None for the MLP).
-    """
-
-    _task = "classification"
-    _parameter_constraints: dict = {**_BaseLassoNet._parameter_constraints,
-                                    "class_weight": [StrOptions({"balanced"}), dict, None]}
-
-    def _encode_y(self, y, fitting: bool = True):
-        if fitting:
-            check_classification_targets(y)
-            self._label_encoder_ = LabelEncoder().fit(y)
-            self.classes_ = self._label_encoder_.classes_
-            if len(self.classes_) < 2:
-                raise ValueError(
-                    f"the training labels hold a single class ({self.classes_[0]!r}); a classifier needs "
-                    "at least 2 classes."
-                )
-            return self._label_encoder_.transform(y)
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
-        if unknown.size:
-            raise ValueError(f"y_val holds labels not seen in y: {unknown[:5].tolist()}.")
-        return self._label_encoder_.transform(y)
-
-    def _n_outputs(self, y_enc) -> int:
-        return len(self.classes_)
-
-    def _y_tensor(self, y, dev):
-        return torch.as_tensor(np.asarray(y, dtype=np.int64), device=dev)
-
-    def _class_weight_tensor(self, y_enc):
-        if self.class_weight is None:
-            return None
-        cw = compute_class_weight(self.class_weight, classes=self.classes_,
-                                  y=self._label_encoder_.inverse_transform(y_enc))
-        return torch.as_tensor(cw, dtype=torch.float32)
-
-    def __init__(self, hidden_dims=(100,), *, body="mlp", image_shape=None, conv_channels=(16, 32),
-                 pixel_channels=8, class_weight=None, M=10.0, lambda_start="auto",
-                 path_multiplier=1.02, lambda_max=math.inf, n_features_to_select=None, refit=False, batch_size=64,
-                 max_epochs=100, patience=5, tol=0.01, lr=1e-3, optimizer="adam", path_optimizer="same", dropout=None,
-                 groups=None,
-                 validation_fraction=0.1, store_path_weights=False, random_state=None, verbose=1, device=None):
-        super().__init__(hidden_dims, body=body, image_shape=image_shape, conv_channels=conv_channels,
-                         pixel_channels=pixel_channels, M=M, lambda_start=lambda_start, path_multiplier=path_multiplier,
-                         lambda_max=lambda_max, n_features_to_select=n_features_to_select, refit=refit,
-                         batch_size=batch_size, max_epochs=max_epochs, patience=patience, tol=tol, lr=lr,
-                         optimizer=optimizer, path_optimizer=path_optimizer, dropout=dropout, groups=groups,
-                         validation_fraction=validation_fraction, store_path_weights=store_path_weights,
-                         random_state=random_state, verbose=verbose, device=device)
-        self.class_weight = class_weight
-
-    def _score_outputs(self, z, y) -> float:
-        return float(np.mean(self.classes_[np.argmax(z, axis=1)] == np.asarray(y)))
-
-    def decision_function(self, X) -> np.ndarray:
-        """Logits of the fitted model, shape (n_samples, n_classes); for two classes the
-        logit difference (class 1 minus class 0), shape (n_samples,), as scikit-learn
-        expects."""
-        z = self._forward(X)
-        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
-        z = self._forward(X)
-        z = z - z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
-
-    def predict(self, X) -> np.ndarray:
-        """Predicted class labels."""
-        z = self._forward(X)
-        return self.classes_[np.argmax(z, axis=1)]
-
-
-class LassoNetRegressor(RegressorMixin, _BaseLassoNet):
-    """LassoNet regressor and feature selector, trained along a lambda path.
-
-    Same parameters and attributes as :class:`LassoNetClassifier` (without
-    ``class_weight`` and ``classes_``); the loss is the mean squared error and the
-    score R^2. ``y`` may have several columns (multi-output regression: each feature's
-    skip weights over all outputs share one norm).
-    """
-
-    _task = "regression"
-
-    def _encode_y(self, y, fitting: bool = True):
-        y = np.asarray(y, dtype=np.float64)
-        if fitting:
-            self._y_ndim_ = y.ndim
-            if y.ndim == 2 and y.shape[1] == 0:
-                raise ValueError("y has 0 columns; give at least one target.")
-        if fitting and not np.isfinite(y).all():
-            raise ValueError("y holds NaN or infinite values; drop or impute them before fit.")
-        y = y.reshape(len(y), -1)
-        if not fitting and y.shape[1] != self._n_outputs_:
-            raise ValueError(f"y_val has {y.shape[1]} targets but y has {self._n_outputs_}.")
-        if fitting:
-            self._n_outputs_ = y.shape[1]
-        return y
-
-    def _n_outputs(self, y_enc) -> int:
-        return y_enc.shape[1]
-
-    def _y_tensor(self, y, dev):
-        return torch.as_tensor(np.asarray(y, dtype=np.float32), device=dev)
-
-    def _class_weight_tensor(self, y_enc):
-        return None
-
-    def _score_outputs(self, z, y) -> float:
-        from sklearn.metrics import r2_score
-
-        return float(r2_score(np.asarray(y, dtype=np.float64).reshape(len(z), -1), z))
-
-    def predict(self, X) -> np.ndarray:
-        """Predictions, shape (n_samples,) or (n_samples, n_outputs) as ``y`` was."""
-        out = self._forward(X)
-        return out[:, 0] if self._y_ndim_ == 1 else out
