@@ -119,14 +119,14 @@ def load_result(path, key: str | None = None):
     return doc["result"]
 
 
-def _finished(task: Task) -> bool:
+def _stored(task: Task):
+    """``(result,)`` if the task's file holds its result, else None."""
     if task.path is None:
-        return False
+        return None
     try:
-        load_result(task.path, task.key)
+        return (load_result(task.path, task.key),)
     except (OSError, ValueError):
-        return False
-    return True
+        return None
 
 
 # --------------------------------------------------------------------------- the wrapper
@@ -219,8 +219,9 @@ def run_tasks(
     results: dict[str, Any] = {}
     todo = []
     for t in tasks:
-        if resume and _finished(t):
-            results[t.key] = load_result(t.path, t.key)
+        done = _stored(t) if resume else None
+        if done is not None:
+            results[t.key] = done[0]
             report(t.key, "skipped")
         else:
             todo.append(t)
