@@ -8,13 +8,11 @@ really needs, and the order in which it lets them go.
 from .estimators import LassoNetClassifier, LassoNetRegressor
 from .cv import LassoNetClassifierCV, LassoNetRegressorCV
 from .stability import stability_selection
-from .versions import show_versions
+from .versions import __version__, show_versions
 from .engine import (
     CheckpointMismatchError, FeatureGroups, LassoNet, NonFiniteLossError, Path, PathConfig, PathPoint, PlainMLP,
     cnn_body, fit_path, hier_prox, hier_prox_grouped, make_groups, mlp_body, refit,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "LassoNetClassifier",
