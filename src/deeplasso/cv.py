@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -37,7 +38,7 @@ from .engine import refit as train_on_support
 from .estimators import LassoNetClassifier, LassoNetRegressor
 from .runner import Task, run_tasks
 
-__all__ = ["LassoNetClassifierCV", "LassoNetRegressorCV", "cv_summary"]
+__all__ = ["LassoNetClassifierCV", "LassoNetRegressorCV", "cv_summary", "CV_PARAMETERS"]
 
 
 def cv_summary(scores, lambdas, candidates=None) -> dict:
@@ -337,6 +338,33 @@ _CV_DOC = """
     """
 
 
+#: the parameters the CV estimators add to their base estimator's, with their defaults
+CV_PARAMETERS = {"cv": 5, "choose": "1se", "workers": None, "address": None, "run_dir": None}
+
+
+def _cv_init(base):
+    """An ``__init__`` taking every parameter of ``base`` plus :data:`CV_PARAMETERS`.
+
+    Its signature (what scikit-learn's ``get_params`` and ``clone`` read) is the base's,
+    with the CV parameters after ``hidden_dims``, built from the base's own signature, so
+    a parameter added to the base estimators is a parameter of the CV estimators too, with
+    the same default. Like every scikit-learn ``__init__`` it only stores its arguments.
+    """
+
+    def __init__(self, *args, **kwargs):
+        cv_args = {k: kwargs.pop(k, default) for k, default in CV_PARAMETERS.items()}
+        base.__init__(self, *args, **kwargs)
+        for k, v in cv_args.items():
+            setattr(self, k, v)
+
+    sig = inspect.signature(base.__init__)
+    params = list(sig.parameters.values())
+    extra = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in CV_PARAMETERS.items()]
+    __init__.__signature__ = sig.replace(parameters=[*params[:2], *extra, *params[2:]])
+    __init__.__qualname__ = f"{base.__name__}CV.__init__"
+    return __init__
+
+
 class LassoNetClassifierCV(_CVMixin, LassoNetClassifier):
     """LassoNet classifier whose lambda is chosen by cross-validation (held-out accuracy).
 
@@ -346,26 +374,7 @@ class LassoNetClassifierCV(_CVMixin, LassoNetClassifier):
 
     _base = LassoNetClassifier
     _parameter_constraints: dict = {**LassoNetClassifier._parameter_constraints, **_CV_CONSTRAINTS}
-
-    def __init__(self, hidden_dims=(100,), *, cv=5, choose="1se", workers=None, address=None, run_dir=None,
-                 body="mlp", image_shape=None, conv_channels=(16, 32), pixel_channels=8, class_weight=None, M=10.0,
-                 lambda_start="auto", path_multiplier=1.02, lambda_max=math.inf, n_features_to_select=None,
-                 refit=False, batch_size=64, max_epochs=100, patience=5, tol=0.01, lr=1e-3, optimizer="adam",
-                 path_optimizer="same", dropout=None, groups=None, validation_fraction=0.1, store_path_weights=False,
-                 random_state=None, verbose=1, device=None):
-        super().__init__(hidden_dims, body=body, image_shape=image_shape, conv_channels=conv_channels,
-                         pixel_channels=pixel_channels, class_weight=class_weight, M=M, lambda_start=lambda_start,
-                         path_multiplier=path_multiplier, lambda_max=lambda_max,
-                         n_features_to_select=n_features_to_select, refit=refit, batch_size=batch_size,
-                         max_epochs=max_epochs, patience=patience, tol=tol, lr=lr, optimizer=optimizer,
-                         path_optimizer=path_optimizer, dropout=dropout, groups=groups,
-                         validation_fraction=validation_fraction, store_path_weights=store_path_weights,
-                         random_state=random_state, verbose=verbose, device=device)
-        self.cv = cv
-        self.choose = choose
-        self.workers = workers
-        self.address = address
-        self.run_dir = run_dir
+    __init__ = _cv_init(LassoNetClassifier)
 
 
 class LassoNetRegressorCV(_CVMixin, LassoNetRegressor):
@@ -377,26 +386,7 @@ class LassoNetRegressorCV(_CVMixin, LassoNetRegressor):
 
     _base = LassoNetRegressor
     _parameter_constraints: dict = {**LassoNetRegressor._parameter_constraints, **_CV_CONSTRAINTS}
-
-    def __init__(self, hidden_dims=(100,), *, cv=5, choose="1se", workers=None, address=None, run_dir=None,
-                 body="mlp", image_shape=None, conv_channels=(16, 32), pixel_channels=8, M=10.0,
-                 lambda_start="auto", path_multiplier=1.02, lambda_max=math.inf, n_features_to_select=None,
-                 refit=False, batch_size=64, max_epochs=100, patience=5, tol=0.01, lr=1e-3, optimizer="adam",
-                 path_optimizer="same", dropout=None, groups=None, validation_fraction=0.1, store_path_weights=False,
-                 random_state=None, verbose=1, device=None):
-        super().__init__(hidden_dims, body=body, image_shape=image_shape, conv_channels=conv_channels,
-                         pixel_channels=pixel_channels, M=M, lambda_start=lambda_start,
-                         path_multiplier=path_multiplier, lambda_max=lambda_max,
-                         n_features_to_select=n_features_to_select, refit=refit, batch_size=batch_size,
-                         max_epochs=max_epochs, patience=patience, tol=tol, lr=lr, optimizer=optimizer,
-                         path_optimizer=path_optimizer, dropout=dropout, groups=groups,
-                         validation_fraction=validation_fraction, store_path_weights=store_path_weights,
-                         random_state=random_state, verbose=verbose, device=device)
-        self.cv = cv
-        self.choose = choose
-        self.workers = workers
-        self.address = address
-        self.run_dir = run_dir
+    __init__ = _cv_init(LassoNetRegressor)
 
 
 for _cls in (LassoNetClassifierCV, LassoNetRegressorCV):
