@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 
@@ -9,7 +10,7 @@ import numpy as np
 import torch
 
 from .callbacks import Callback
-from .files import atomic_write, json_default
+from .files import atomic_write, json_default, remove_stale_temps
 from .results import Path
 from .trainer import Trainer
 
@@ -20,17 +21,64 @@ class CheckpointMismatchError(ValueError):
     """A checkpoint was written by a path with other settings, data or model."""
 
 
+#: The layout of :func:`fingerprint`; checkpoints of another layout are refused with that reason.
+FINGERPRINT_FORMAT = 2
+
+
+def _digest(t: torch.Tensor) -> list:
+    """dtype, shape and the SHA-256 of a tensor's bytes: exact, and the same on any
+    thread count (a float sum, the digest before format 2, is not)."""
+    c = t.detach().cpu().contiguous()
+    h = hashlib.sha256(c.reshape(-1).view(torch.uint8).numpy().data) if c.numel() else hashlib.sha256()
+    return [str(c.dtype).removeprefix("torch."), list(c.shape), h.hexdigest()]
+
+
 def fingerprint(model, X, y, X_val, y_val, meta: dict) -> dict:
-    """What must agree between a checkpoint and the run resuming from it."""
+    """What must agree between a checkpoint and the run resuming from it: the settings,
+    the model's layout, the data (bytes) and the CPU thread count the path runs on
+    (call it where the path runs: inside :func:`~deeplasso.engine.runtime.torch_threads`).
+
+    The thread count is part of it because float sums are reduced in another order on
+    another count: a path resumed on other threads would not end bit for bit as the
+    uninterrupted one. On a GPU it is None (the CPU threads do not compute there)."""
     keep = {k: v for k, v in meta.items() if k not in ("verbose", "num_threads", "store_weights")}
-
-    def digest(t: torch.Tensor) -> list:
-        t = t.detach().double()
-        return [list(t.shape), float(t.sum()), float((t * t).sum())]
-
-    return {"settings": json.loads(json.dumps(keep, default=json_default)),
+    return {"format": FINGERPRINT_FORMAT,
+            "settings": json.loads(json.dumps(keep, default=json_default)),
             "model": {k: list(v.shape) for k, v in model.state_dict().items()},
-            "data": [digest(X), digest(y), digest(X_val), digest(y_val)]}
+            "data": [_digest(X), _digest(y), _digest(X_val), _digest(y_val)],
+            "threads": torch.get_num_threads() if X.device.type == "cpu" else None}
+
+
+def _where(threads) -> str:
+    return "on a GPU" if threads is None else f"on {threads} CPU thread{'s' if threads != 1 else ''}"
+
+
+def _mismatch(file, theirs: dict, ours: dict) -> str | None:
+    """Why a checkpoint's fingerprint refuses this run, with the fix; None if it agrees."""
+    if theirs.get("format") != ours["format"]:
+        return (f"checkpoint {file} was written by an earlier version of deeplasso (fingerprint format "
+                f"{theirs.get('format', 1)}, this version writes {ours['format']}), so this one cannot check "
+                "that it belongs to these settings and data. Delete it to start the path afresh, or finish "
+                "the run with the version that wrote it.")
+    diff = [k for k in ("settings", "model", "data") if theirs.get(k) != ours[k]]
+    if diff:
+        detail = ""
+        if "settings" in diff:
+            a, b = theirs["settings"], ours["settings"]
+            detail = ": " + ", ".join(f"{k}={a.get(k)!r} there, {b.get(k)!r} now"
+                                      for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k))
+        return (f"checkpoint {file} was written with other {', '.join(diff)}{detail}. Resume with the same "
+                "settings and data, or delete the checkpoint to start afresh.")
+    a, b = theirs.get("threads"), ours["threads"]
+    if a != b:
+        fix = (f"Resume with the same thread count: `deeplasso --threads {a} fit ... --resume`, or in Python "
+               f"torch.set_num_threads({a}) (or PathConfig(num_threads={a})) before the fit"
+               if a is not None else "Resume on the GPU")
+        return (f"checkpoint {file} was written by a path running {_where(a)}, {_where(b).removeprefix('on ')} "
+                "now. A path is reproducible bit for bit only on the same thread count (float sums are "
+                f"reduced in another order on another one), so it would not end as the uninterrupted run. {fix}; "
+                "or delete the checkpoint to start afresh.")
+    return None
 
 
 def save_checkpoint(file, fingerprint: dict, path: Path, trainer: Trainer, step: int, lam: float) -> None:
@@ -64,17 +112,9 @@ def load_checkpoint(file, fingerprint: dict, trainer: Trainer) -> tuple[Path, in
     except Exception as exc:  # a file that is not one of ours
         raise CheckpointMismatchError(
             f"cannot read checkpoint {file}: {exc}. Delete it to start the path afresh.") from None
-    theirs = header.get("fingerprint")
-    if theirs != fingerprint:
-        diff = [k for k in fingerprint if (theirs or {}).get(k) != fingerprint[k]]
-        detail = ""
-        if "settings" in diff:
-            a, b = theirs["settings"], fingerprint["settings"]
-            detail = ": " + ", ".join(f"{k}={a.get(k)!r} there, {b.get(k)!r} now"
-                                      for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k))
-        raise CheckpointMismatchError(
-            f"checkpoint {file} was written with other {', '.join(diff)}{detail}. Resume with the same "
-            "settings and data, or delete the checkpoint to start afresh.")
+    why = _mismatch(file, header.get("fingerprint") or {}, fingerprint)
+    if why is not None:
+        raise CheckpointMismatchError(why)
     dev = next(trainer.model.parameters()).device
     trainer.model.load_state_dict({k: v.to(dev) for k, v in blob["model"].items()})
     opt = blob["opt"]
@@ -93,11 +133,18 @@ def load_checkpoint(file, fingerprint: dict, trainer: Trainer) -> tuple[Path, in
 
 class Checkpoint(Callback):
     """Writes :func:`save_checkpoint` to ``file`` whenever the path is between two
-    lambda steps."""
+    lambda steps. The temp files of a write that a kill interrupted (``.FILE.*.tmp``)
+    are removed when the path begins (a resume) and when it ends."""
 
     def __init__(self, file, fingerprint: dict):
         self.file = file
         self.fingerprint = fingerprint
+
+    def on_path_begin(self, trainer, path):
+        remove_stale_temps(self.file)
+
+    def on_path_end(self, trainer, path):
+        remove_stale_temps(self.file)
 
     def on_next_lambda(self, trainer, path, step, lam):
         save_checkpoint(self.file, self.fingerprint, path, trainer, step, lam)
