@@ -34,6 +34,7 @@ for both ``b`` and ``w``, keeping such a feature out of the model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Sequence
 
 import numpy as np
@@ -182,9 +183,15 @@ def make_groups(groups: Sequence[Sequence[int]] | None, n_features: int) -> Feat
     members: list[np.ndarray] = []
     for g, group in enumerate(groups or []):
         try:
-            arr = np.asarray(list(group), dtype=np.int64).ravel()
-        except (TypeError, ValueError) as exc:
+            items = np.asarray(list(group), dtype=object).ravel()
+        except TypeError as exc:
             raise ValueError(f"group {g} must be a sequence of integer feature indices: {exc}") from None
+        # np.int64 would truncate 0.7 to 0 and read True as 1: only integers are indices
+        bad = [v for v in items if isinstance(v, (bool, np.bool_)) or not isinstance(v, (Integral, np.integer))]
+        if bad:
+            raise ValueError(f"group {g} must hold integer feature indices; it holds {bad[:3]!r}. Give column "
+                             "numbers such as [0, 1, 2] (int, not float or bool).")
+        arr = items.astype(np.int64)
         if arr.size == 0:
             raise ValueError(f"group {g} is empty; every group needs at least one feature.")
         if arr.min() < 0 or arr.max() >= n_features:
