@@ -38,7 +38,33 @@ _NPZ_NAMES = ("feature_names", "features_names", "columns", "column_names")
 _MISSING = {"", "na", "nan", "n/a", "null", "none", "?"}
 
 
+#: What a file numpy can read begins with: a zip archive (``numpy.savez``; an empty one
+#: starts with the end-of-archive record) or an ``.npy`` header. numpy reads anything else
+#: as a pickle and refuses it with "pickled data ... allow_pickle", which sends a user to
+#: a setting we never use; so the first bytes are checked here and named.
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _sniff(path, kind: str) -> None:
+    """Refuse a file that is neither a zip archive nor an ``.npy`` array, naming it as
+    not a valid ``kind`` (".npz" or ".npy") file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError:
+        return  # np.load reports it
+    if head.startswith(_ZIP_MAGIC) or head.startswith(_NPY_MAGIC):
+        return
+    what = "it is empty" if not head else (
+        "it is neither a zip archive (what numpy.savez writes) nor a .npy array: it holds other bytes")
+    fix = "save the arrays with numpy.savez(file, X=..., y=...)" if kind == ".npz" else \
+        "save a plain numeric array with numpy.save(file, array)"
+    raise DataFormatError(path, f"not a valid {kind} file ({what})", fix)
+
+
 def _load_npy(path, what="array") -> np.ndarray:
+    _sniff(path, ".npy")
     try:
         a = np.load(path, allow_pickle=False)
     except ValueError as exc:
@@ -62,6 +88,7 @@ def read_npz(path: Path):
     names : tuple of str or None
         The ``feature_names`` array, if any.
     """
+    _sniff(path, ".npz")
     try:
         z = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
