@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .files import atomic_write, json_default
 
-__all__ = ["PathPoint", "Path", "NonFiniteLossError", "feature_importances_from"]
+__all__ = ["PathPoint", "Path", "NonFiniteLossError", "PathFormatError", "feature_importances_from"]
+
+
+class PathFormatError(ValueError):
+    """A file given to :meth:`Path.load` is not a path file written by :meth:`Path.save`
+    (truncated, corrupt, or another file)."""
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -127,15 +134,33 @@ class Path:
 
     @classmethod
     def load(cls, file) -> "Path":
-        """Load a path written by :meth:`save`; never unpickles."""
-        with np.load(file, allow_pickle=False) as z:
-            header = json.loads(bytes(z["header"]).decode())
-            points = []
-            for i, row in enumerate(header["points"]):
-                prefix = f"state_{i}__"
-                state = {k[len(prefix):]: z[k] for k in z.files if k.startswith(prefix)} or None
-                points.append(PathPoint(theta_norm=z[f"theta_norm_{i}"], state=state, **row))
-        return cls(points=points, n_features=header["n_features"], meta=header["meta"])
+        """Load a path written by :meth:`save`; never unpickles.
+
+        Raises :class:`PathFormatError` (a ``ValueError``) for a file that is not one
+        (truncated, corrupt, another ``.npz``), and ``FileNotFoundError`` for none."""
+        try:
+            with np.load(file, allow_pickle=False) as z:
+                if not isinstance(z, np.lib.npyio.NpzFile):
+                    raise ValueError("it is a single .npy array, not an .npz archive")
+                header = json.loads(bytes(z["header"]).decode())
+                points = []
+                for i, row in enumerate(header["points"]):
+                    prefix = f"state_{i}__"
+                    state = {k[len(prefix):]: z[k] for k in z.files if k.startswith(prefix)} or None
+                    points.append(PathPoint(theta_norm=z[f"theta_norm_{i}"], state=state, **row))
+            return cls(points=points, n_features=header["n_features"], meta=header["meta"])
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            raise
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, IndexError, TypeError,
+                ValueError) as exc:
+            # numpy calls bytes that are neither a zip nor an .npy header "pickled data": we never unpickle
+            why = "neither a zip archive nor an .npy array" if "pickle" in str(exc) else \
+                f"{type(exc).__name__}: {exc}"
+            name = os.fspath(file) if isinstance(file, (str, os.PathLike)) else "the file"
+            raise PathFormatError(
+                f"{name}: not a valid path file ({why}). It is truncated, corrupt or not written by "
+                "Path.save; write it again (deeplasso fit writes path.npz at the end of a run; "
+                "estimator.path_.save(file) in Python).") from None
 
 
 def feature_importances_from(lambdas: np.ndarray, selected: np.ndarray) -> np.ndarray:
