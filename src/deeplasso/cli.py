@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .experiments import config as _config
 
@@ -20,6 +21,21 @@ def _checked(parse):
         return text
     check.__name__ = parse.__name__.removeprefix("parse_")
     return check
+
+
+def _add_cluster_flags(parser, what: str) -> None:
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help=f"run {what} on a local Dask cluster of N worker processes (default: serially; "
+                             "needs pip install deeplasso[distributed])")
+    parser.add_argument("--address", default=None, metavar="ADDR",
+                        help=f"run {what} on the running Dask cluster at ADDR (tcp://host:8786); --workers is then "
+                             "ignored")
+
+
+def _cluster(args) -> tuple[int | None, str | None]:
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers {args.workers}: expected a positive number of worker processes")
+    return args.workers, args.address
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--max-train", type=int, default=None, help="subsample the training split (quick runs)")
     f.add_argument("--seed", type=int, default=None, help="one seed for splits, shuffling, initialisation (default 0)")
     f.add_argument("--quiet", action="store_true", default=None, help="no progress bar")
+    f.add_argument("--cv", type=int, default=None, metavar="K",
+                   help="also cross-validate lambda over K folds of the training split: cv.json and the CV curve "
+                        "(cv.png) in the report")
+    f.add_argument("--choose", default=None, choices=["1se", "min"],
+                   help="the CV model's lambda: lambda_1se (default) or lambda_min")
+    f.add_argument("--stability", type=int, default=None, metavar="N",
+                   help="also run stability selection over N half-sample paths: stability.json and the stability "
+                        "paths (stability.png) in the report")
+    f.add_argument("--threshold", type=float, default=None,
+                   help="stability selection's probability threshold (default 0.6)")
+    _add_cluster_flags(f, "the --cv fold paths and --stability paths")
 
     rp = sub.add_parser("reproduce", help="run the paper's studies (every table and figure) and write a report")
     rp.add_argument("--budget", default="smoke", choices=["smoke", "paper"],
@@ -88,6 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--only", default=None,
                     help="comma-separated studies to run: baselines, lambda_start, selection (default all)")
     rp.add_argument("--quiet", action="store_true", help="no progress lines")
+    _add_cluster_flags(rp, "the independent tasks")
+
+    sw = sub.add_parser(
+        "sweep", help="run a grid of 'deeplasso fit' runs from a TOML file and write a summary table",
+        description="Run every combination of the settings listed in the [sweep] table of SWEEP_TOML as one "
+                    "'deeplasso fit' run directory OUT/<varying settings>, then summary.md and summary.csv in OUT "
+                    "(docs/cli.md).")
+    sw.add_argument("sweep_file", metavar="SWEEP_TOML", help="TOML file with a [sweep] table (see docs/cli.md)")
+    sw.add_argument("--out", default=None, help="the sweep's folder (default: the file's out, else runs/<file stem>)")
+    sw.add_argument("--resume", action="store_true",
+                    help="continue a sweep in --out: finished runs are kept, interrupted ones continue, the rest run")
+    sw.add_argument("--quiet", action="store_true", help="no progress lines")
+    _add_cluster_flags(sw, "the runs")
 
     r = sub.add_parser("report", help="redraw the figures and report.md of a run directory from its saved results")
     r.add_argument("run_dir", help="a run directory written by 'deeplasso fit' or 'deeplasso reproduce'")
@@ -115,12 +155,14 @@ def main(argv=None) -> int:
             if args.print_config:
                 print(_config.to_toml(run), end="")
                 return 0
-            results = run_fit(run.settings, run.out, overwrite=run.overwrite, resume=run.resume)
-        except (RunExistsError, ValueError, FileNotFoundError) as exc:
+            workers, address = _cluster(args)
+            results = run_fit(run.settings, run.out, overwrite=run.overwrite, resume=run.resume,
+                              workers=workers, address=address)
+        except (RunExistsError, ValueError, FileNotFoundError, ImportError) as exc:
             print(f"deeplasso: error: {exc}", file=sys.stderr)
             return 2
         print(summary(results))
-        print(f"\nresults written to {run.out}/ ({', '.join(output_files(results))})")
+        print(f"\nresults written to {run.out}/ ({', '.join(output_files(results, run.out))})")
         return 0
     if args.command == "reproduce":
         from .experiments.fit import RunExistsError
@@ -129,12 +171,38 @@ def main(argv=None) -> int:
         studies = STUDIES if args.only is None else tuple(t.strip() for t in args.only.split(",") if t.strip())
         out = args.out or f"runs/reproduce-{args.budget}"
         try:
+            workers, address = _cluster(args)
             reproduce(args.budget, out, data_dir=args.data_dir, resume=args.resume, studies=studies,
-                      verbose=0 if args.quiet else 1)
-        except (RunExistsError, ValueError, FileNotFoundError) as exc:
+                      verbose=0 if args.quiet else 1, workers=workers, address=address, threads=args.threads)
+        except (RunExistsError, ValueError, FileNotFoundError, ImportError) as exc:
             print(f"deeplasso: error: {exc}", file=sys.stderr)
             return 2
+        except RuntimeError as exc:  # tasks that failed on the cluster, reported by name; the others are kept
+            print(f"deeplasso: error: {exc}", file=sys.stderr)
+            return 1
         print(f"report written to {out}/report.md")
+        return 0
+    if args.command == "sweep":
+        from .experiments.fit import RunExistsError
+        from .experiments.sweep import read_sweep, run_sweep
+
+        try:
+            workers, address = _cluster(args)
+            plan = read_sweep(args.sweep_file, out=args.out, quiet=args.quiet)
+            log = None if args.quiet else (lambda key, status: print(f"[sweep] {key}: {status}", file=sys.stderr,
+                                                                     flush=True))
+            outcome = run_sweep(plan, workers=workers, address=address, resume=args.resume, threads=args.threads,
+                                progress=log)
+        except (RunExistsError, ValueError, FileNotFoundError, ImportError) as exc:
+            print(f"deeplasso: error: {exc}", file=sys.stderr)
+            return 2
+        print((Path(plan.out) / "summary.md").read_text(), end="")
+        print(f"\n{len(outcome['done'])} runs done, {len(outcome['skipped'])} already finished, "
+              f"{len(outcome['failed'])} failed; summary written to {plan.out}/summary.md and summary.csv")
+        if outcome["failed"]:
+            print("deeplasso: error: these runs failed (the others' results are kept; rerun with --resume):\n"
+                  + "\n".join(f"  {k}: {v}" for k, v in outcome["failed"].items()), file=sys.stderr)
+            return 1
         return 0
     if args.command == "report":
         from .experiments.report import write_report

@@ -177,6 +177,24 @@ def _per_class(value, name):
     return tuple(value)
 
 
+def _folds(value, name):
+    k = _number(int)(value, name)
+    if k < 2:
+        raise ValueError(f"{name}: cross-validation needs at least 2 folds, got {value!r}")
+    return k
+
+
+def _n_paths(value, name):
+    return _number(int, positive=True)(value, name)
+
+
+def _threshold(value, name):
+    x = _number(float)(value, name)
+    if not 0 < x <= 1:
+        raise ValueError(f"{name}: expected a probability in (0, 1], got {value!r}")
+    return x
+
+
 _PARSERS = {
     "dataset": _string(), "data": _string(), "labels": _string(), "target": _target,
     "task": _string({"classification", "regression"}, none=("auto",)),
@@ -192,6 +210,8 @@ _PARSERS = {
     "split": _string({"official", "paper"}), "split_seed": _number(int), "classes": _class_list,
     "per_class": _per_class, "retrain_patience": _number(int),
     "body": _string({"mlp", "cnn"}), "conv_channels": lambda v, name: parse_dims(v, name),
+    "cv": lambda v, name: _folds(v, name), "choose": _string({"1se", "min"}),
+    "stability": lambda v, name: _n_paths(v, name), "threshold": lambda v, name: _threshold(v, name),
     # run options, not settings
     "out": _string(), "overwrite": _flag, "resume": _flag, "quiet": _flag,
 }

@@ -34,6 +34,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path as FsPath
 
+import numpy as np
 import torch
 
 from ..versions import __version__
@@ -57,7 +58,7 @@ def _start(settings: FitSettings, out: FsPath, overwrite: bool, resume: bool) ->
     started = (out / "config.json").exists()
     finished = (out / "results.json").exists()
     if overwrite:
-        for name in ("results.json", CHECKPOINT, PARTIAL, "report.md"):
+        for name in ("results.json", CHECKPOINT, PARTIAL, "report.md", "cv.json", "stability.json"):
             (out / name).unlink(missing_ok=True)
     elif started:
         new = json_data(settings)
@@ -81,13 +82,21 @@ def _start(settings: FitSettings, out: FsPath, overwrite: bool, resume: bool) ->
     return None
 
 
-def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, resume: bool = False) -> dict:
+def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, resume: bool = False,
+            workers: int | None = None, address: str | None = None) -> dict:
     """Run the main job and write its results into ``out``; returns the results.
 
     A directory holding a run is never overwritten silently: ``overwrite=True``
     starts afresh, ``resume=True`` continues an interrupted run with the same
     settings (the path from its last finished lambda step, the retraining from its
     last finished model) and returns a finished run's results as they are.
+
+    With ``settings.cv`` (K folds) and/or ``settings.stability`` (N paths) the run also
+    cross-validates lambda on the training split (``cv.json``, ``cv.png``) and/or runs
+    stability selection on it (``stability.json``, ``stability.png``); their paths are
+    runner tasks (``workers`` local worker processes, or the Dask cluster at
+    ``address``), whose results are kept in ``out/cv/`` and ``out/stability/`` so that
+    ``resume`` reruns only the paths that had not finished.
     """
     out = FsPath(out)
     if (out / "config.json").exists() and not (overwrite or resume):
@@ -102,14 +111,7 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
     d = data.X_train.shape[1]
     metric = METRICS[data.task]
     Estimator = LassoNetClassifier if data.task == "classification" else LassoNetRegressor
-    sel = Estimator(
-        hidden_dims=settings.hidden_dims, batch_size=settings.batch_size, M=settings.M,
-        lambda_start=settings.lambda_start, path_multiplier=settings.path_multiplier,
-        max_epochs=settings.max_epochs, patience=settings.patience, lr=settings.lr,
-        store_path_weights=True, random_state=settings.seed, verbose=settings.verbose, device="cpu",
-        body=settings.body, conv_channels=settings.conv_channels,
-        image_shape=None if settings.body == "mlp" or data.image_shape is None else tuple(data.image_shape),
-    )
+    sel = Estimator(store_path_weights=True, **_estimator_params(settings, data))
     t1 = time.perf_counter()
     sel.fit(data.X_train, data.y_train, X_val=data.X_val, y_val=data.y_val, checkpoint=out / CHECKPOINT)
     t_path = time.perf_counter() - t1
@@ -148,6 +150,12 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
                      "retrained_random_k": scores["random"],
                      "path_test_at_most_k": best_on_validation(path_rows, k, f"test_{metric}", metric)})
     t_retrain = time.perf_counter() - t2
+    t3 = time.perf_counter()
+    if settings.cv is not None:
+        _run_cv(settings, data, out, workers, address)
+    if settings.stability is not None:
+        _run_stability(settings, data, out, workers, address)
+    t_many = time.perf_counter() - t3
     results = {
         "dataset": settings.dataset if settings.data is None else FsPath(settings.data).name,
         "task": data.task, "metric": metric,
@@ -165,6 +173,7 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
         "ranking": ranking,
         "image_shape": None if data.image_shape is None else list(data.image_shape),
         "seconds": {"data": t_data, "path": path_seconds, "path_this_session": t_path, "retrain": t_retrain,
+                    **({"cv_stability": t_many} if settings.cv or settings.stability else {}),
                     "total": time.perf_counter() - t0},
         "total_epochs": int(sum(p.epochs for p in sel.path_)),
     }
@@ -179,10 +188,73 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
     return results
 
 
-def output_files(results: dict) -> list[str]:
-    """Names of the files a run writes into its directory (figures need matplotlib)."""
-    return ["report.md", "config.json", "path.npz", "results.json", "importance.png",
-            f"{results.get('metric', 'accuracy')}.png", "explorer.html"]
+def _estimator_params(settings: FitSettings, data) -> dict:
+    """The LassoNet parameters of a run (the main path, and the CV and stability paths)."""
+    return dict(
+        hidden_dims=settings.hidden_dims, batch_size=settings.batch_size, M=settings.M,
+        lambda_start=settings.lambda_start, path_multiplier=settings.path_multiplier,
+        max_epochs=settings.max_epochs, patience=settings.patience, lr=settings.lr,
+        random_state=settings.seed, verbose=settings.verbose, device="cpu",
+        body=settings.body, conv_channels=settings.conv_channels,
+        image_shape=None if settings.body == "mlp" or data.image_shape is None else tuple(data.image_shape),
+    )
+
+
+def _run_cv(settings: FitSettings, data, out: FsPath, workers, address) -> dict:
+    """Cross-validate lambda on the training split (``settings.cv`` folds); write ``cv.json``.
+
+    Its keys are those the explorer reads (``lambdas``, ``mean``, ``se``, ``lambda_min``,
+    ``lambda_1se``, ``label``, ``n_folds``; :func:`deeplasso.explorer.data.check_cv`) and
+    what the figure needs (``n_features``), plus the folds' scores and the chosen model."""
+    from ..cv import LassoNetClassifierCV, LassoNetRegressorCV
+
+    metric = METRICS[data.task]
+    CV = LassoNetClassifierCV if data.task == "classification" else LassoNetRegressorCV
+    est = CV(**dict(_estimator_params(settings, data), verbose=0), cv=int(settings.cv), choose=settings.choose,
+             workers=workers, address=address, run_dir=str(out / "cv"))
+    est.fit(data.X_train, data.y_train)
+    doc = {
+        "lambdas": est.lambdas_, "mean": est.cv_mean_, "se": est.cv_se_, "n_features": est.n_features_,
+        "scores": est.cv_scores_, "lambda_min": est.lambda_min_, "lambda_1se": est.lambda_1se_,
+        "choose": settings.choose, "best_lambda": est.best_lambda_, "n_folds": int(est.n_splits_),
+        "label": f"CV {METRIC_LABELS[metric]}", "metric": metric,
+        "n_selected": int(est.n_features_selected_), "selected": [int(j) for j in np.flatnonzero(est.support_)],
+        f"test_{metric}": float(est.score(data.X_test, data.y_test)),
+        "data": "the training split, split again into the folds (validation and test parts not used)",
+    }
+    write_json(out / "cv.json", doc)
+    return doc
+
+
+def _run_stability(settings: FitSettings, data, out: FsPath, workers, address) -> dict:
+    """Stability selection over ``settings.stability`` half-sample paths of the training
+    split at ``settings.threshold``; write ``stability.json``."""
+    from ..stability import stability_selection
+
+    Estimator = LassoNetClassifier if data.task == "classification" else LassoNetRegressor
+    r = stability_selection(Estimator(**dict(_estimator_params(settings, data), verbose=0)), data.X_train,
+                            data.y_train, n_paths=int(settings.stability), threshold=float(settings.threshold),
+                            random_state=settings.seed, workers=workers, address=address,
+                            run_dir=str(out / "stability"))
+    doc = {"lambdas": r.lambdas, "probabilities": r.probabilities, "n_selected_mean": r.n_selected_mean,
+           "region": [bool(v) for v in r.region], "max_probability": r.max_probability,
+           "support": [bool(v) for v in r.support], "selected": [int(j) for j in r.selected],
+           "ranking": [int(j) for j in r.ranking], "expected_false": r.expected_false, "threshold": r.threshold,
+           "n_features_max": r.n_features_max, "n_paths": int(settings.stability), "sample_fraction": 0.5,
+           "seeds": list(r.seeds), "lambda_start": r.lambda_start}
+    write_json(out / "stability.json", doc)
+    return doc
+
+
+def output_files(results: dict, run_dir=None) -> list[str]:
+    """Names of the files a run writes into its directory (figures need matplotlib);
+    with ``run_dir``, also the cross-validation and stability files it holds."""
+    names = ["report.md", "config.json", "path.npz", "results.json", "importance.png",
+             f"{results.get('metric', 'accuracy')}.png", "explorer.html"]
+    if run_dir is not None:
+        names += [n for n in ("cv.json", "cv.png", "stability.json", "stability.png")
+                  if (FsPath(run_dir) / n).exists()]
+    return names
 
 
 def summary(results: dict) -> str:

@@ -41,7 +41,72 @@ def draw_figures(run_dir) -> list[str]:
     if curves:
         files.append(plots.accuracy_vs_features(curves, run_dir / f"{metric}.png", title=res["dataset"],
                                                 ylabel=f"test {METRIC_LABELS[metric]}"))
+    files += _many_path_figures(run_dir, res)
     return [str(f) for f in files]
+
+
+def _read(file: FsPath) -> dict | None:
+    return json.loads(file.read_text()) if file.exists() else None
+
+
+def _many_path_figures(run_dir: FsPath, res: dict) -> list[str]:
+    """``cv.png`` (the CV curve) and ``stability.png`` (the stability paths) from the
+    run's ``cv.json`` / ``stability.json``, when it has them."""
+    from .. import cv_plots
+
+    files = []
+    cv = _read(run_dir / "cv.json")
+    if cv is not None:
+        files.append(cv_plots.cv_curve(cv, run_dir / "cv.png", score_name=METRIC_LABELS[cv.get("metric", "accuracy")],
+                                       title=f"{res['dataset']}: {cv['n_folds']}-fold cross-validation"))
+    st = _read(run_dir / "stability.json")
+    if st is not None:
+        files.append(cv_plots.stability_paths(st, run_dir / "stability.png"))
+    return files
+
+
+def _many_path_sections(run_dir: FsPath, res: dict) -> list[str]:
+    """The report's cross-validation and stability-selection sections."""
+    from .reporting import md_table as table
+
+    body = []
+    cv = _read(run_dir / "cv.json")
+    if cv is not None:
+        m = cv.get("metric", "accuracy")
+        lam, nf = cv["lambdas"], cv["n_features"]
+        i_min, i_1se = lam.index(cv["lambda_min"]), lam.index(cv["lambda_1se"])
+        body += [
+            "## Cross-validation over lambda", "",
+            f"{cv['n_folds']} folds of the training split ({res['n_train']} samples), one path per fold on the "
+            f"lambda grid of a path on the whole split; held-out {METRIC_LABELS[m]}, mean and standard error over "
+            f"the folds at each of {len(lam)} lambdas. The model is taken at lambda_{cv['choose']}.", "",
+            table(["", "lambda", "features", f"CV {METRIC_LABELS[m]} (mean ± se)"],
+                  [["lambda_min", f"{cv['lambda_min']:.4g}", nf[i_min], f"{fmt(cv['mean'][i_min])} ± {fmt(cv['se'][i_min])}"],
+                   ["lambda_1se", f"{cv['lambda_1se']:.4g}", nf[i_1se],
+                    f"{fmt(cv['mean'][i_1se])} ± {fmt(cv['se'][i_1se])}"]]), "",
+            f"The chosen model (lambda_{cv['choose']} = {cv['best_lambda']:.4g}, {cv['n_selected']} features) has "
+            f"test {METRIC_LABELS[m]} {fmt(cv.get(f'test_{m}'))}.", "",
+        ]
+        if (run_dir / "cv.png").exists():
+            body += ["![the CV curve: mean held-out score with standard-error bars against lambda and the number "
+                     "of features, dashed lines at lambda_min and lambda_1se](cv.png)", ""]
+    st = _read(run_dir / "stability.json")
+    if st is not None:
+        names = res.get("feature_names")
+        sel = [names[j] if names else str(j) for j in st["selected"]]
+        body += [
+            "## Stability selection", "",
+            f"{st['n_paths']} paths, each on a random half of the training split with its own seed, on one lambda "
+            f"grid. A feature is selected when its selection probability reaches {st['threshold']:g} somewhere in "
+            f"the stability region (the lambdas where the paths keep on average at most {st['n_features_max']:g} "
+            f"features; {sum(st['region'])} of {len(st['lambdas'])} lambdas).", "",
+            f"Selected: {len(sel)} of {len(st['support'])} features"
+            + (f" ({', '.join(sel[:40])}{', ...' if len(sel) > 40 else ''})" if sel else "")
+            + f"; bound on the expected number of wrongly selected features: {fmt(st['expected_false'], 2)}.", "",
+        ]
+        if (run_dir / "stability.png").exists():
+            body += ["![stability paths: each feature's selection probability against lambda](stability.png)", ""]
+    return body
 
 
 def _body_text(cfg: dict) -> str:
@@ -91,6 +156,7 @@ def write_fit_report(run_dir) -> str:
                  + ("drawn as an image; brighter = more important." if res.get("image_shape", True) else
                     "as bars; longer = more important."),
                  "", "![importance map](importance.png)", ""]
+    body += _many_path_sections(run_dir, res)
     body += ["## The path", "", md_table(
         ["point", "lambda", "features", f"validation {short}", f"test {short}", "epochs"],
         [[i, fmt(p["lambda"], 4), p["n_selected"], fmt(p[f"val_{metric}"]), fmt(p[f"test_{metric}"]), p["epochs"]]

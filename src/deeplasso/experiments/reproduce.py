@@ -37,6 +37,8 @@ import torch
 from ..versions import __version__
 from ..engine.files import write_json
 from ..evaluation import run_baselines
+from ..runner import Task, TaskFailures, _execute, load_result, run_tasks
+from ..runner import _stored as load_stored
 from .fit import run_fit
 from .prepare import prepare_data
 from .reproduce_report import PAPER, write_reproduce_report
@@ -53,13 +55,22 @@ def _log(msg: str, verbose: int) -> None:
 
 
 def reproduce(budget: str | Budget, out, data_dir=None, resume: bool = False, studies=STUDIES,
-              verbose: int = 1) -> dict:
+              verbose: int = 1, workers: int | None = None, address: str | None = None,
+              threads: int | None = None) -> dict:
     """Run the studies of ``budget`` into ``out`` and write its report.
 
     ``resume=True`` continues an interrupted run: finished tasks are kept, an
     interrupted path restarts from its last finished lambda step. Without it, a
     directory that already holds a reproduction is refused (never overwritten).
     Returns the run's ``reproduce.json`` content.
+
+    The tasks are independent; they go through :func:`deeplasso.runner.run_tasks`:
+    one after another in this process (``workers`` None or 1), on a local cluster of
+    ``workers`` processes, or on the Dask cluster at ``address``. Each runs under
+    ``threads`` torch threads (default: torch's choice serially, 1 in parallel), so
+    ``workers=1, threads=1`` gives the numbers of ``workers=2`` (``threads`` 1) bit
+    for bit. ``reproduce.json`` is updated as each task finishes; the report is
+    rewritten after each task when serial and once at the end in parallel.
     """
     if isinstance(budget, str):
         if budget not in BUDGETS:
@@ -85,27 +96,72 @@ def reproduce(budget: str | Budget, out, data_dir=None, resume: bool = False, st
     out.mkdir(parents=True, exist_ok=True)
     write_json(state_file, state)
     todo = tasks(budget, data_dir, studies)
+    parallel = address is not None or (workers or 1) > 1
+    pending, by_key = [], {}
     for i, (study, rel, settings) in enumerate(todo):
-        dest = out / rel
-        info = state["tasks"].get(rel, {})
-        if info.get("status") == "done":
+        if state["tasks"].get(rel, {}).get("status") == "done":
             continue
-        _log(f"task {i + 1}/{len(todo)}: {rel}", verbose)
-        t0 = time.perf_counter()
-        if study == "baselines":
-            _run_baselines(settings, dest, verbose)
+        key = rel.replace("/", "__")
+        by_key[key] = (i, study, rel)
+        pending.append(Task(key, run_study_task,
+                            dict(study=study, settings=settings, dest=str(out / rel), verbose=0 if parallel else verbose),
+                            path=out / TASK_DIR / f"{key}.json"))
+    th = threads if threads is not None else (1 if parallel else None)
+
+    def finished(key, status):
+        i, study, rel = by_key[key]
+        if status in ("done", "skipped"):
+            spent = load_result(out / TASK_DIR / f"{key}.json", key)["seconds"]
+            info = state["tasks"].get(rel, {})
+            state["tasks"][rel] = {"study": study, "status": "done", "seconds": info.get("seconds", 0.0) + spent}
+            write_json(state_file, state)
+            if not parallel:
+                write_reproduce_report(out)
+            _log(f"done {rel} in {spent:.1f} s", verbose)
         else:
-            res = run_fit(settings, dest, resume=True)
-        spent = time.perf_counter() - t0
-        if study != "baselines" and spent < 1.0:  # finished in an earlier session: its own times
-            spent = res["seconds"]["path"] + res["seconds"]["retrain"]
-        state["tasks"][rel] = {"study": study, "status": "done",
-                               "seconds": info.get("seconds", 0.0) + spent}
-        write_json(state_file, state)
-        write_reproduce_report(out)
-        _log(f"done {rel} in {spent:.1f} s", verbose)
+            _log(f"FAILED {rel}", verbose)
+
+    if not parallel:
+        # one after another in this process, through the runner's own wrapper (fixed thread count,
+        # the record written atomically); a task that raises stops the reproduction, as it always did
+        for t in pending:
+            i, _, rel = by_key[t.key]
+            _log(f"task {i + 1}/{len(todo)}: {rel}", verbose)
+            if load_stored(t) is None:
+                _execute(t.fn, (t.key, str(t.path), (), th), **t.kwargs)
+            finished(t.key, "done")
+    elif pending:
+        _log(f"{len(pending)} tasks on " + (f"the cluster at {address}" if address else f"{workers} local workers"),
+             verbose)
+        try:
+            run_tasks(pending, workers=workers, address=address, retries=0, resume=True, threads_per_task=th,
+                      progress=finished)
+        except TaskFailures as exc:
+            write_reproduce_report(out)
+            raise RuntimeError(f"{len(exc.failures)} of {len(pending)} reproduce tasks failed (the others' results "
+                               "are kept; run again with --resume to retry them):\n"
+                               + "\n".join(f"  {by_key[k][2]}: {v}" for k, v in exc.failures.items())) from None
     write_reproduce_report(out)
     return state
+
+
+#: where each task's runner record (its wall time) goes, inside the run directory
+TASK_DIR = "tasks"
+
+
+def run_study_task(study: str, settings: FitSettings, dest: str, verbose: int = 0) -> dict:
+    """A runner task: one task of a study (a baselines file or a ``deeplasso fit`` run
+    directory at ``dest``); returns its wall time in seconds (a path finished in an
+    earlier session counts its own recorded times)."""
+    t0 = time.perf_counter()
+    if study == "baselines":
+        _run_baselines(settings, FsPath(dest), verbose)
+    else:
+        res = run_fit(settings, dest, resume=True)
+    spent = time.perf_counter() - t0
+    if study != "baselines" and spent < 1.0:  # finished in an earlier session: its own times
+        spent = res["seconds"]["path"] + res["seconds"]["retrain"]
+    return {"seconds": spent}
 
 
 def _run_baselines(settings: FitSettings, dest: FsPath, verbose: int) -> dict:

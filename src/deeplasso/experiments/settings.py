@@ -54,3 +54,7 @@ class FitSettings:
     retrain_patience: int = 5
     body: str = "mlp"  # or "cnn": a per-pixel input layer and a conv stack (image data)
     conv_channels: tuple[int, ...] = (16, 32)
+    cv: int | None = None  # K: also cross-validate lambda over K folds of the training split (cv.json)
+    choose: str = "1se"  # the CV model's lambda: "1se" (lambda_1se) or "min" (lambda_min)
+    stability: int | None = None  # N: also run stability selection over N half-sample paths (stability.json)
+    threshold: float = 0.6  # stability selection's probability threshold
