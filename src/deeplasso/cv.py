@@ -117,6 +117,8 @@ class HeldOutScore(Callback):
         else:
             from sklearn.metrics import r2_score
 
+            # the regressor trains on a standardised target: its outputs back on y's scale
+            z = z * self.estimator.y_scale_ + self.estimator.y_mean_
             score = float(r2_score(self.y.reshape(len(z), -1), z))
         self.lambdas.append(float(point.lambda_))
         self.scores.append(score)
