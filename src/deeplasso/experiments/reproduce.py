@@ -104,8 +104,9 @@ def reproduce(budget: str | Budget, out, data_dir=None, resume: bool = False, st
         key = rel.replace("/", "__")
         by_key[key] = (i, study, rel)
         pending.append(Task(key, run_study_task,
-                            dict(study=study, settings=settings, dest=str(out / rel), verbose=0 if parallel else verbose),
-                            path=out / TASK_DIR / f"{key}.json"))
+                            dict(study=study, settings=settings, dest=str((out / rel).absolute()),
+                                 verbose=0 if parallel else verbose),
+                            path=(out / TASK_DIR / f"{key}.json").absolute()))  # a worker elsewhere: other cwd
     th = threads if threads is not None else (1 if parallel else None)
 
     def finished(key, status):

@@ -196,7 +196,8 @@ def run_sweep(plan: SweepPlan, workers=None, address=None, resume: bool = False,
         if (out / name / "results.json").exists() and resume:
             skipped.append(name)
             continue
-        tasks.append(Task(name, sweep_task, dict(settings=settings, out=str(out / name), resume=resume)))
+        # an absolute folder: a worker of a cluster elsewhere has another working folder (shared storage)
+        tasks.append(Task(name, sweep_task, dict(settings=settings, out=str((out / name).absolute()), resume=resume)))
     failed = {}
     try:
         run_tasks(tasks, workers=workers, address=address, retries=0,
