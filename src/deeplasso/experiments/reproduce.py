@@ -101,7 +101,7 @@ def reproduce(budget: str | Budget, out, data_dir=None, resume: bool = False, st
     for i, (study, rel, settings) in enumerate(todo):
         if state["tasks"].get(rel, {}).get("status") == "done":
             continue
-        key = rel.replace("/", "__")
+        key = rel.removesuffix(".json").replace("/", "__")  # tasks/<key>.json
         by_key[key] = (i, study, rel)
         pending.append(Task(key, run_study_task,
                             dict(study=study, settings=settings, dest=str((out / rel).absolute()),
