@@ -25,6 +25,7 @@ difference counts only when it exceeds twice its standard error.
     python benchmarks/cv_stability.py --quick            # 1 seed, 2 folds, 3 paths
     python benchmarks/cv_stability.py --no-reference --workers 2
     python benchmarks/cv_stability.py --no-reference --seeds 1 --figures docs/results   # the two figures
+    python benchmarks/cv_stability.py --summarize seed0.jsonl seed1.jsonl   # the table of runs made apart
 """
 
 import sys
@@ -39,7 +40,7 @@ import time
 
 import numpy as np
 import torch
-from common import JsonLines, digits_split, mean_se, say
+from common import JsonLines, digits_split, mean_se, read_jsonl, say
 from sklearn.model_selection import StratifiedKFold
 
 from deeplasso import LassoNetClassifier, LassoNetClassifierCV, stability_selection
@@ -114,7 +115,44 @@ def pm(values, scale=1.0, fmt="{:.3f}"):
     if v.size == 0:
         return "n/a"
     m, se = mean_se(v)
-    return (fmt + " +- " + fmt).format(float(m), float(se)) if v.size > 1 else fmt.format(float(m))
+    return f"{fmt.format(float(m))} +- {fmt.replace('+', '').format(float(se))}" if v.size > 1 else fmt.format(float(m))
+
+
+def cell(text):
+    """A markdown table cell: its bars escaped."""
+    return text.replace("|", "\\|")
+
+
+def summarize(rows, args):
+    """Print the table of ``rows`` (method -> {"size", "acc", "seconds"} lists, one per seed)."""
+    n_seeds = max(len(r["acc"]) for r in rows.values())
+    say(f"\ndigits, {n_seeds} seed(s), {args.folds} folds, {args.paths} stability paths; mean +- standard error")
+    say("| method | features | retrained test accuracy | seconds |")
+    say("| --- | --- | --- | --- |")
+    for method, r in rows.items():
+        say(f"| {cell(method)} | {pm(r['size'], fmt='{:.1f}')} | {pm(r['acc'])} | {pm(r['seconds'], fmt='{:.0f}')} |")
+    pairs = [("deeplasso CV 1se", "reference CV (min)"), ("deeplasso CV min", "reference CV (min)"),
+             ("deeplasso stability", "reference stability"),
+             ("deeplasso stability, top |ref set|", "reference stability"),
+             ("deeplasso stability", "reference stability, top |deeplasso set|")]
+    lines = []
+    for a, b in pairs:
+        if a in rows and b in rows:
+            common = [sd for sd in rows[a]["seed"] if sd in rows[b]["seed"]]  # paired by seed
+            ia, ib = ([rows[m]["seed"].index(sd) for sd in common] for m in (a, b))
+            d = [rows[a]["acc"][i] - rows[b]["acc"][j] for i, j in zip(ia, ib)]
+            ds = [rows[a]["size"][i] - rows[b]["size"][j] for i, j in zip(ia, ib)]
+            v = np.asarray([x for x in d if not math.isnan(x)])
+            sig = ""
+            if v.size > 1:
+                m, se = mean_se(v)
+                sig = " (beyond 2 se)" if abs(m) > 2 * se else " (within 2 se)"
+            lines.append(f"| {cell(a)} minus {cell(b)} | {pm(ds, fmt='{:+.1f}')} | {pm(d, 100, '{:+.1f}')} points{sig} |")
+    if lines:
+        say("\n| paired difference | features | retrained test accuracy |")
+        say("| --- | --- | --- |")
+        for line in lines:
+            say(line)
 
 
 def main():
@@ -129,7 +167,21 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="torch threads (both)")
     ap.add_argument("--out", default=None, help="append one JSON line per (method, seed)")
     ap.add_argument("--figures", default=None, help="folder for the first seed's CV curve and stability paths (PNG)")
+    ap.add_argument("--summarize", nargs="+", default=None, metavar="JSONL",
+                    help="print the table of earlier runs' --out files (e.g. one per seed, run in parallel) and exit")
     args = ap.parse_args()
+    if args.summarize:
+        rows = {}
+        recs = [r for f in args.summarize for r in read_jsonl(f) if r.get("benchmark") == "cv_stability"]
+        for r in sorted(recs, key=lambda r: r["seed"]):
+            row = rows.setdefault(r["method"], {"seed": [], "size": [], "acc": [], "seconds": []})
+            row["seed"].append(r["seed"])
+            row["size"].append(len(r["features"]))
+            row["acc"].append(math.nan if r["test"] is None else r["test"])
+            row["seconds"].append(r["seconds"])
+            args.folds, args.paths = r["folds"], r["paths"]
+        summarize(rows, args)
+        return
     if args.quick:
         args.seeds, args.folds, args.paths = 1, 2, 3
     torch.set_num_threads(args.threads)
@@ -139,7 +191,8 @@ def main():
 
     def add(method, seed, seconds, feats):
         acc = accuracy(data, feats, seed)
-        r = rows.setdefault(method, {"size": [], "acc": [], "seconds": []})
+        r = rows.setdefault(method, {"seed": [], "size": [], "acc": [], "seconds": []})
+        r["seed"].append(seed)
         r["size"].append(len(feats))
         r["acc"].append(acc)
         r["seconds"].append(seconds)
@@ -161,32 +214,7 @@ def main():
             add("deeplasso stability, top |ref set|", seed, dt, r.ranking[:len(ref_set)])
             add("reference stability, top |deeplasso set|", seed, dt_ref, ref_order[:len(r.selected)])
 
-    say(f"\ndigits, {args.seeds} seed(s), {args.folds} folds, {args.paths} stability paths; mean +- standard error")
-    say(f"| method | features | retrained test accuracy | seconds |")
-    say("| --- | --- | --- | --- |")
-    for method, r in rows.items():
-        say(f"| {method} | {pm(r['size'], fmt='{:.1f}')} | {pm(r['acc'])} | {pm(r['seconds'], fmt='{:.0f}')} |")
-    pairs = [("deeplasso CV 1se", "reference CV (min)"), ("deeplasso CV min", "reference CV (min)"),
-             ("deeplasso stability", "reference stability"),
-             ("deeplasso stability, top |ref set|", "reference stability"),
-             ("deeplasso stability", "reference stability, top |deeplasso set|")]
-    lines = []
-    for a, b in pairs:
-        if a in rows and b in rows:
-            d = [x - y for x, y in zip(rows[a]["acc"], rows[b]["acc"])]
-            ds = [x - y for x, y in zip(rows[a]["size"], rows[b]["size"])]
-            v = np.asarray([x for x in d if not math.isnan(x)])
-            sig = ""
-            if v.size > 1:
-                m, se = mean_se(v)
-                sig = " (beyond 2 se)" if abs(m) > 2 * se else " (within 2 se)"
-            lines.append(f"| {a} minus {b} | {pm(ds, fmt='{:+.1f}')} | {pm(d, 100, '{:+.1f}')} points{sig} |")
-    if lines:
-        say("\n| paired difference | features | retrained test accuracy |")
-        say("| --- | --- | --- |")
-        for line in lines:
-            say(line)
-
+    summarize(rows, args)
 
 if __name__ == "__main__":
     main()
