@@ -1,0 +1,108 @@
+"""The path settings of issue 15 (docs/selection.md): epochs that mean the same training
+whatever the batch size, the dense model's own patience, the adaptive path multiplier and
+the estimators' "auto" path optimiser."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from deeplasso import LassoNet, LassoNetClassifier, PathConfig, fit_path
+from deeplasso.engine import Callback, EarlyStopping
+from deeplasso.engine.path import AUTO_FIRST, AUTO_MAX, AUTO_MIN, next_multiplier
+from deeplasso.engine.results import PathPoint
+from deeplasso.engine.trainer import passes_per_epoch
+
+
+@pytest.mark.parametrize("batch, steps, want", [(64, "auto", 1), (None, "auto", 16), (128, "auto", 2),
+                                                (32, "auto", 1), (None, None, 1), (None, 40, 40), (500, 5, 2)])
+def test_passes_per_epoch(batch, steps, want):
+    assert passes_per_epoch(PathConfig(batch_size=batch, steps_per_epoch=steps), 1005) == want
+
+
+def test_passes_per_epoch_rejects_nonsense():
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        passes_per_epoch(PathConfig(steps_per_epoch="often"), 100)
+
+
+def _data(n=120, d=6, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=g)
+    y = (X[:, 0] + X[:, 1] > 0).long()
+    return X, y
+
+
+def test_a_full_batch_epoch_makes_as_many_steps_as_a_batch_64_pass():
+    X, y = _data(n=256)
+    steps = []
+
+    class Count(Callback):
+        def on_epoch_end(self, trainer, step, lam, epoch, val):
+            steps.append(trainer.passes)
+            return True
+
+    torch.manual_seed(0)
+    fit_path(LassoNet(6, 2, (4,)), X, y, X, y, PathConfig(batch_size=None, steps_per_epoch="auto", max_epochs=1,
+                                                          lambda_start=1.0, lambda_max=1.0),
+             callbacks=[Count()])
+    assert steps and set(steps) == {4}  # 256 rows: 4 batches of 64, so 4 full-batch steps per epoch
+
+
+def test_dense_patience_applies_at_the_dense_model_only():
+    X, y = _data()
+    torch.manual_seed(0)
+    es = EarlyStopping(patience=1, tol=0.5, dense_patience=7)
+    path = fit_path(LassoNet(6, 2, (4,)), X, y, X, y,
+                    PathConfig(max_epochs=200, lambda_start=1.0, lambda_max=1.0), callbacks=[es])
+    assert path[0].epochs >= 8  # at least dense_patience + 1 epochs
+    assert path[1].epochs <= 3  # patience 1 with a 50% tolerance stops the lambda step at once
+
+
+def _pt(lam, n):
+    return PathPoint(lambda_=lam, theta_norm=np.ones(n), train_loss=0, train_score=0, val_loss=0, val_score=0,
+                     val_objective=0, epochs=1, seconds=0)
+
+
+def test_next_multiplier():
+    fixed = PathConfig(path_multiplier=1.3)
+    assert next_multiplier(fixed, _pt(1.0, 10), _pt(1.3, 2)) == 1.3
+    auto = PathConfig(path_multiplier="auto", n_features_stop=10)
+    assert next_multiplier(auto, _pt(0.0, 100), _pt(5.0, 100)) == AUTO_FIRST
+    # nothing left: the log ratio doubles
+    assert math.isclose(next_multiplier(auto, _pt(1.0, 100), _pt(1.02, 100)), 1.02 ** 2)
+    # 30 left over log(1.02): to remove a tenth of the 50 above the target, 5/30 of that
+    assert math.isclose(next_multiplier(auto, _pt(1.0, 90), _pt(1.02, 60)), 1.02 ** (5 / 30))
+    assert next_multiplier(auto, _pt(1.0, 1000), _pt(1.02, 11)) == pytest.approx(AUTO_MIN)
+    assert next_multiplier(auto, _pt(1.0, 100), _pt(1.25, 100)) == pytest.approx(AUTO_MAX)
+
+
+def test_auto_multiplier_path_reaches_the_target_a_few_features_at_a_time():
+    X, y = _data(n=200, d=12)
+    torch.manual_seed(0)
+    path = fit_path(LassoNet(12, 2, (8,)), X, y, X, y,
+                    PathConfig(path_multiplier="auto", n_features_stop=3, max_epochs=20, patience=3))
+    ratios = np.asarray(path.lambdas[2:]) / np.asarray(path.lambdas[1:-1])
+    assert path[-1].n_selected <= 3
+    assert np.all(ratios >= AUTO_MIN * (1 - 1e-9)) and np.all(ratios <= AUTO_MAX * (1 + 1e-9))
+
+
+def test_estimator_auto_path_optimizer_is_sgd_for_full_batch_only():
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    class Read(Callback):
+        def on_path_begin(self, trainer, path):
+            seen.append((trainer.cfg.path_optimizer, trainer.cfg.steps_per_epoch))
+            raise Stop
+
+    X, y = _data()
+    for batch in (None, 64):
+        with pytest.raises(Stop):
+            LassoNetClassifier(batch_size=batch, path_optimizer="auto", verbose=0, device="cpu").fit(
+                X.numpy(), y.numpy(), callbacks=[Read()])
+    assert [s[0] for s in seen] == ["sgd", "same"]
