@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from deeplasso import LassoNetClassifier, LassoNetRegressor
+from deeplasso import LassoNetAutoencoder, LassoNetClassifier, LassoNetRegressor
 
 FAST = dict(hidden_dims=(8,), lr=1e-2, max_epochs=10, patience=2, path_multiplier=2.0, batch_size=32,
             random_state=0, verbose=0)
@@ -12,7 +12,8 @@ EXPECTED_FAILED = {}
 
 
 @parametrize_with_checks(
-    [LassoNetClassifier(**FAST), LassoNetRegressor(**FAST)],
+    # the autoencoder is checked as a transformer (fit(X), y ignored), on its SGD path
+    [LassoNetClassifier(**FAST), LassoNetRegressor(**FAST), LassoNetAutoencoder(**FAST)],
     expected_failed_checks=lambda est: EXPECTED_FAILED.get(type(est).__name__, {}),
 )
 def test_sklearn_compatible(estimator, check):

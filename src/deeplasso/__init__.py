@@ -5,7 +5,7 @@ warm-started lambda path with mini-batches tells which input features a network
 really needs, and the order in which it lets them go.
 """
 
-from .estimators import LassoNetClassifier, LassoNetRegressor
+from .estimators import LassoNetAutoencoder, LassoNetClassifier, LassoNetRegressor
 from .cv import LassoNetClassifierCV, LassoNetRegressorCV
 from .stability import stability_selection
 from .versions import __version__, show_versions
@@ -17,6 +17,7 @@ from .engine import (
 __all__ = [
     "LassoNetClassifier",
     "LassoNetRegressor",
+    "LassoNetAutoencoder",
     "LassoNetClassifierCV",
     "LassoNetRegressorCV",
     "stability_selection",
