@@ -44,6 +44,11 @@ ESTIMATOR_DIFFERENCES = {
     "tol": (0.01, 0.0, "the estimators stop on a plateau; the engine counts any improvement"),
     # a user of the estimator sees a progress bar; the engine, called from code, is silent
     "verbose": (1, 0, "the estimators show a progress bar; the engine is silent"),
+    # issue 15 (docs/selection.md): the settings that select best are the estimators'
+    # defaults; the engine keeps the behaviour its golden paths were recorded with
+    "path_multiplier": ("auto", 1.02, "adaptive steps, fine near n_features_to_select; the engine a fixed ratio"),
+    "steps_per_epoch": ("auto", None, "an epoch of at least a batch-64 pass's steps; the engine one pass"),
+    "path_optimizer": ("auto", "same", "SGD for full batch; the engine goes on with the optimizer"),
 }
 
 #: Estimator parameters passed to PathConfig under another name:
@@ -61,7 +66,7 @@ ESTIMATOR_ONLY = {"hidden_dims", "body", "image_shape", "conv_channels", "pixel_
 #: PathConfig fields the estimators do not expose.
 ENGINE_ONLY = {
     "task",  # the estimator class is the task
-    "dense_max_epochs", "fast", "active_set", "num_threads",  # engine tuning, defaults are right for users
+    "fast", "active_set", "num_threads",  # engine tuning, defaults are right for users
 }
 
 #: FitSettings fields (the ``deeplasso fit`` main job, which runs digits) that name a
@@ -69,7 +74,7 @@ ENGINE_ONLY = {
 #: name -> (FitSettings default, estimator's or else PathConfig's default, why).
 FIT_DIFFERENCES = {
     "hidden_dims": ((32,), (100,), "digits has 64 features: a narrow network is enough and fast"),
-    "path_multiplier": (1.1, 1.02, "a shorter path: a run on digits takes seconds"),
+    "path_multiplier": (1.1, "auto", "a shorter path: a run on digits takes seconds"),
     "task": (None, "classification", "None ('auto'): inferred from the data's labels, which picks the estimator"),
 }
 
@@ -174,6 +179,7 @@ def test_estimator_parameters_reach_the_path_config():
     given = dict(M=3.0, lambda_start=0.5, path_multiplier=1.5, lambda_max=7.0, lr=0.02, optimizer="sgd",
                  path_optimizer="sgd", batch_size=16, max_epochs=7, patience=2, tol=0.25, verbose=0,
                  groups=[[0, 1], [2], [3], [4], [5]], n_features_to_select=2, store_path_weights=True,
+                 dense_max_epochs=9, dense_patience=4, steps_per_epoch=3,
                  class_weight="balanced")
     assert set(given) == (set(CLF_DEFAULTS) & set(PATH_DEFAULTS)) | set(ESTIMATOR_RENAMED) - {"random_state"}
     rng = np.random.default_rng(0)

@@ -174,7 +174,7 @@ def test_refit_trains_only_the_support_and_beats_the_shrunk_path_model(planted_c
     kw = dict(QUICK, n_features_to_select=3, random_state=0, **extra)
     if "optimizer" in extra:  # a callable bypasses the fast step
         kw["optimizer"] = lambda params, lr: torch.optim.Adam(params, lr=lr)
-    plain = LassoNetClassifier(**kw).fit(X, y)
+    plain = LassoNetClassifier(**kw, refit=False).fit(X, y)
     refitted = LassoNetClassifier(**kw, refit=True).fit(X, y)
     assert plain.refit_epochs_ == 0 and refitted.refit_epochs_ >= 1
     np.testing.assert_array_equal(refitted.support_, plain.support_)

@@ -23,9 +23,15 @@ BASE = dict(hidden_dims=(16,), path_multiplier=1.15, max_epochs=15, patience=3, 
             device="cpu")
 CASES = {
     "mlp-batch64-adam": {},
-    "mlp-fullbatch-adam": dict(batch_size=None, max_epochs=40, patience=10),
+    # recorded before issue 15 made one epoch of a full-batch path as many steps as a batch-64
+    # pass and its path SGD: these two keep the settings of then explicitly
+    "mlp-fullbatch-adam": dict(batch_size=None, max_epochs=40, patience=10, steps_per_epoch=None,
+                               path_optimizer="same"),
     "mlp-batch64-sgd": dict(path_optimizer="sgd"),
-    "mlp-fullbatch-sgd": dict(batch_size=None, path_optimizer="sgd", max_epochs=40, patience=10),
+    "mlp-fullbatch-sgd": dict(batch_size=None, path_optimizer="sgd", max_epochs=40, patience=10,
+                              steps_per_epoch=None),
+    # issue 15's full-batch defaults (steps_per_epoch="auto", path_optimizer="auto": SGD)
+    "mlp-fullbatch-defaults": dict(batch_size=None, max_epochs=40, patience=10),
     "mlp-batch64-groups": dict(groups=[[i, i + 1] for i in range(0, 64, 2)]),
     "mlp-deep-dropout": dict(hidden_dims=(16, 8), dropout=0.1),
     "linear-adam": dict(hidden_dims=()),

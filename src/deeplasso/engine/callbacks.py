@@ -93,17 +93,20 @@ class EarlyStopping(Callback):
     epoch's weights.
 
     At the dense model (step 0) any improvement counts (a plateau early in training
-    does not stop it). On an SGD path (``path_optimizer="sgd"``, lambda > 0) the step
+    does not stop it), and ``dense_patience`` (if given) replaces ``patience``. On an SGD
+    path (``path_optimizer="sgd"``, lambda > 0) the step
     ends on its last epoch's weights, as the reference package does. The trainer owns
     one; pass a subclass in ``callbacks`` to replace it.
     """
 
-    def __init__(self, patience: int = 5, tol: float = 0.0):
+    def __init__(self, patience: int = 5, tol: float = 0.0, dense_patience: int | None = None):
         self.patience = patience
         self.tol = tol
+        self.dense_patience = dense_patience
 
     def on_lambda_begin(self, trainer, step, lam):
         self._tol = 0.0 if step == 0 else self.tol
+        self._patience = self.dense_patience if step == 0 and self.dense_patience else self.patience
         self.keep_last = lam > 0 and trainer.sgd_path
         self.best = math.inf
         self.best_val = self.best_snap = self.last_val = None
@@ -118,7 +121,7 @@ class EarlyStopping(Callback):
                 self.best_snap = trainer.snapshot()
             return False
         self.bad += 1
-        return self.bad >= self.patience
+        return self.bad >= self._patience
 
     def on_lambda_end(self, trainer, step, lam):
         if not self.keep_last:

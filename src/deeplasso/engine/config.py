@@ -37,7 +37,10 @@ class PathConfig:
                                          "(mean squared error, R^2)")
     lambda_start: float | str = _param("auto", 'first lambda after the dense model; "auto": just below where '
                                                "features begin to leave (docs/lambda.md)")
-    path_multiplier: float = _param(1.02, "ratio between consecutive lambdas (the paper's 1 + eps; it uses 1.3)")
+    path_multiplier: float | str = _param(1.02, "ratio between consecutive lambdas (the paper's 1 + eps; it uses "
+                                                "1.3); \"auto\": adaptive, each step aiming to remove about a tenth "
+                                                "of the features still above n_features_stop, between x1.001 and x1.3 "
+                                                "(engine/path.py, docs/selection.md)")
     lambda_max: float = _param(math.inf, "the path stops past this lambda (inf: no limit)")
     M: float = _param(10.0, "hierarchy coefficient: ||W0_j||_inf <= M ||theta_j||_2 for every input feature j")
     lr: float = _param(1e-3, "learning rate; the prox threshold is lr * lambda")
@@ -52,6 +55,14 @@ class PathConfig:
     tol: float = _param(0.0, "relative improvement of the validation objective that counts for early stopping "
                              "(at the dense model any improvement counts)")
     dense_max_epochs: int | None = _param(None, "epochs of the dense model (lambda 0) at most; None: max_epochs")
+    dense_patience: int | None = _param(None, "early-stopping patience of the dense model (lambda 0); None: "
+                                              "patience")
+    steps_per_epoch: int | str | None = _param(None, "optimiser steps that count as one epoch (the unit of "
+                                                     "max_epochs and patience, and how often the validation "
+                                                     "objective is checked): whole passes over the data are "
+                                                     "repeated until at least this many steps ran; \"auto\": the "
+                                                     "steps of one pass at batch 64, so that full batch trains as "
+                                                     "much as batch 64; None: one pass")
     n_features_stop: int = _param(0, "the path stops once at most this many features remain; 0 runs to the "
                                      "empty model")
     groups: Sequence[Sequence[int]] | None = _param(None, "features that enter and leave together (lists of "

@@ -13,6 +13,7 @@ scale relates to the paper's ``lambda_start = 5e2``.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import asdict
@@ -96,6 +97,40 @@ def path_meta(config: PathConfig) -> dict:
     return meta
 
 
+#: ``path_multiplier="auto"``: the first step's ratio, the range of ratios, and the share of
+#: the features above ``n_features_stop`` that one step aims to remove (docs/selection.md)
+AUTO_FIRST, AUTO_MIN, AUTO_MAX, AUTO_LEAVE = 1.02, 1.001, 1.3, 0.1
+
+
+def dense_epochs(cfg: PathConfig) -> int:
+    """Epochs of the dense model (and of :func:`refit`) at most."""
+    return cfg.dense_max_epochs or cfg.max_epochs
+
+
+def next_multiplier(cfg: PathConfig, prev: PathPoint, point: PathPoint) -> float:
+    """The ratio from ``point``'s lambda to the next one. A number for a fixed
+    ``path_multiplier``. ``"auto"``: from the features that left between ``prev`` (the
+    point before; the dense model for the first step) and ``point``, the rate at which
+    features leave per unit of log lambda, and a ratio at which about ``AUTO_LEAVE`` of the
+    features still above ``n_features_stop`` (at least one) would leave next; clipped to
+    ``[AUTO_MIN, AUTO_MAX]`` and to twice the last step's log ratio. Far from the target the
+    path takes large steps, near it only a few features leave at a time. It depends on
+    the points only, so a path resumed from a checkpoint takes the same lambdas."""
+    m = cfg.path_multiplier
+    if m != "auto":
+        return float(m)
+    if prev.lambda_ <= 0:
+        return AUTO_FIRST
+    last = math.log(point.lambda_ / prev.lambda_)
+    left = prev.n_selected - point.n_selected
+    if left <= 0:
+        step = 2 * last
+    else:
+        want = max(1.0, AUTO_LEAVE * (point.n_selected - cfg.n_features_stop))
+        step = min(want * last / left, 2 * last)
+    return math.exp(min(max(step, math.log(AUTO_MIN)), math.log(AUTO_MAX)))
+
+
 class _PathRun:
     """One call of :func:`fit_path`: the outer loop over lambda."""
 
@@ -150,16 +185,17 @@ class _PathRun:
             if self.resume is not None:
                 point = self.path.points[-1]
             else:
-                point = self.point(0, 0.0, cfg.dense_max_epochs or cfg.max_epochs)
+                point = self.point(0, 0.0, dense_epochs(cfg))
                 trainer.begin_path()
                 lam = auto_lambda_start(trainer) if cfg.lambda_start == "auto" else float(cfg.lambda_start)
                 self.path.meta["lambda_start_used"] = lam
                 step = 1
                 hooks.on_next_lambda(trainer, self.path, step, lam)
             while point.n_selected > cfg.n_features_stop and lam <= cfg.lambda_max:
+                prev = point
                 point = self.point(step, lam, cfg.max_epochs)
                 step += 1
-                lam *= cfg.path_multiplier
+                lam *= next_multiplier(cfg, prev, point)
                 hooks.on_next_lambda(trainer, self.path, step, lam)
         finally:
             hooks.on_path_end(trainer, self.path)
@@ -183,8 +219,9 @@ def refit(
     initialisation, as the estimators' ``refit=True`` uses, or a path point's weights:
     a relaxed LassoNet), with every column outside ``support`` (a boolean mask over the
     features) set to and held at exactly zero, at lambda = 0 (the hier-prox then only
-    keeps ``||W0_j||_inf <= M |theta_j|``): a fresh optimiser, the config's batch size,
-    ``max_epochs`` and ``patience``, ending on the epoch of lowest validation loss.
+    keeps ``||W0_j||_inf <= M |theta_j|``): a fresh optimiser, the config's batch size and
+    the dense model's budget (``dense_max_epochs`` or ``max_epochs``, ``dense_patience`` or
+    ``patience``), ending on the epoch of lowest validation loss.
     Returns the epochs run and that epoch's validation loss and score.
     """
     if not isinstance(model, LassoNet):
@@ -204,5 +241,5 @@ def refit(
             else:
                 trainer.penalty.held_out = ~keep
         # as for the dense model (step 0), any improvement counts: a plateau early on does not stop it
-        epochs, (_, vl, vs) = trainer.train_lambda(0.0, config.max_epochs, step=0)
+        epochs, (_, vl, vs) = trainer.train_lambda(0.0, dense_epochs(config), step=0)
     return epochs, vl, vs

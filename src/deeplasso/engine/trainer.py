@@ -22,12 +22,30 @@ from .results import PathPoint
 from .screening import Screening
 from .steps import Step, select_step
 
-__all__ = ["Trainer", "SGD_MOMENTUM"]
+__all__ = ["Trainer", "SGD_MOMENTUM", "passes_per_epoch"]
 
 #: momentum of the ``path_optimizer="sgd"`` path (the reference package's default)
 SGD_MOMENTUM = 0.9
 
 _NO_CALLBACKS = CallbackList()
+
+#: the batch size whose one pass is an epoch under ``steps_per_epoch="auto"``
+EPOCH_BATCH = 64
+
+
+def passes_per_epoch(config: PathConfig, n: int) -> int:
+    """Whole passes over ``n`` training rows that make one epoch: enough for at least
+    ``config.steps_per_epoch`` optimiser steps ("auto": as many as one pass at batch
+    64 makes, ``ceil(n / 64)``; None: one pass)."""
+    target = config.steps_per_epoch
+    if target is None:
+        return 1
+    if target == "auto":
+        target = math.ceil(n / EPOCH_BATCH)
+    elif isinstance(target, str) or int(target) < 1:
+        raise ValueError(f"steps_per_epoch={target!r} is invalid: expected a positive int, 'auto' or None.")
+    bs = n if config.batch_size is None else min(int(config.batch_size), n)
+    return max(1, math.ceil(int(target) / math.ceil(n / bs)))
 
 
 class Trainer:
@@ -60,7 +78,9 @@ class Trainer:
         self.cw = None if config.class_weight is None else config.class_weight.to(X.device)
         self.penalty = InputPenalty(model, config.M, config.groups, X.device)
         self.step = (step_factory or select_step)(model, config, X.device, self.penalty, self.cw)
-        self.stopping = stopping if stopping is not None else EarlyStopping(config.patience, config.tol)
+        self.stopping = stopping if stopping is not None else EarlyStopping(config.patience, config.tol,
+                                                                            config.dense_patience)
+        self.passes = passes_per_epoch(config, X.shape[0])
         #: X restricted to the active columns (see :meth:`set_active`), None for all
         self.Xa: torch.Tensor | None = None
         self.screening = Screening(config.active_set)
@@ -113,15 +133,20 @@ class Trainer:
 
     # ---- training
     def run_epoch(self, lam: float) -> torch.Tensor:
-        """One pass over the shuffled training data (the active columns only, if set).
+        """One epoch: :attr:`passes` passes over the shuffled training data (the active
+        columns only, if set; one pass unless ``steps_per_epoch`` asks for more).
         Returns a scalar that is finite iff training is healthy."""
         X = self.X if self.Xa is None else self.Xa
         n = X.shape[0]
         bs = n if self.cfg.batch_size is None else min(int(self.cfg.batch_size), n)
         # drawn on the CPU whatever the device: a seed gives the same batches on CPU and
         # GPU; the copy does not make the host wait
-        perm = torch.randperm(n, generator=self.gen).to(X.device, non_blocking=True)
-        return self.step.epoch(X, self.y, perm, bs, lam)
+        out = None
+        for _ in range(self.passes):
+            perm = torch.randperm(n, generator=self.gen).to(X.device, non_blocking=True)
+            r = self.step.epoch(X, self.y, perm, bs, lam)
+            out = r if out is None else out + r  # finite iff every pass was
+        return out
 
     def train_lambda(self, lam: float, max_epochs: int, step: int | None = None,
                      callbacks: Callback | None = None) -> tuple[int, tuple]:

@@ -55,17 +55,20 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         pixel_channels: int = 8,
         M: float = 10.0,
         lambda_start: float | str = "auto",
-        path_multiplier: float = 1.02,
+        path_multiplier: float | str = "auto",
         lambda_max: float = math.inf,
         n_features_to_select: int | float | None = None,
-        refit: bool = False,
+        refit: bool = True,
         batch_size: int | None = 64,
         max_epochs: int = 100,
         patience: int = 5,
         tol: float = 0.01,
+        dense_max_epochs: int | None = None,
+        dense_patience: int | None = None,
+        steps_per_epoch: int | str | None = "auto",
         lr: float = 1e-3,
         optimizer="adam",
-        path_optimizer: str = "same",
+        path_optimizer: str = "auto",
         dropout: float | None = None,
         groups: Sequence[Sequence[int]] | None = None,
         validation_fraction: float = 0.1,
@@ -89,6 +92,9 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.patience = patience
         self.tol = tol
+        self.dense_max_epochs = dense_max_epochs
+        self.dense_patience = dense_patience
+        self.steps_per_epoch = steps_per_epoch
         self.lr = lr
         self.optimizer = optimizer
         self.path_optimizer = path_optimizer
@@ -112,7 +118,7 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         "pixel_channels": [Interval(Integral, 1, None, closed="left")],
         "M": [Interval(Real, 0, None, closed="left")],
         "lambda_start": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
-        "path_multiplier": [Interval(Real, 1, None, closed="neither")],
+        "path_multiplier": [StrOptions({"auto"}), Interval(Real, 1, None, closed="neither")],
         "lambda_max": [Interval(Real, 0, None, closed="right")],
         "n_features_to_select": [Interval(Integral, 1, None, closed="left"),
                                  Interval(RealNotInt, 0, 1, closed="right"), None],
@@ -121,9 +127,12 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, 1, closed="left")],
+        "dense_max_epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "dense_patience": [Interval(Integral, 1, None, closed="left"), None],
+        "steps_per_epoch": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions({"adam", "adamw", "sgd", "rmsprop"}), callable],
-        "path_optimizer": [StrOptions({"same", "sgd"})],
+        "path_optimizer": [StrOptions({"same", "sgd", "auto"})],
         "dropout": [Interval(Real, 0, 1, closed="left"), None],
         "groups": ["array-like", None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -145,6 +154,7 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
     #: numeric parameters; scikit-learn's intervals take True and False as 1 and 0
     _NUMBERS = ("hidden_dims", "conv_channels", "pixel_channels", "M", "lambda_start", "path_multiplier",
                 "lambda_max", "n_features_to_select", "batch_size", "max_epochs", "patience", "tol", "lr",
+                "dense_max_epochs", "dense_patience", "steps_per_epoch",
                 "dropout", "validation_fraction")
 
     def _check_params(self, n_features: int) -> tuple[tuple[int, ...], int]:
@@ -252,11 +262,16 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         tXv = torch.as_tensor(np.ascontiguousarray(X_va, dtype=np.float32), device=dev)
         ty, tyv = self._y_tensor(y_tr, dev), self._y_tensor(y_va, dev)
         cfg = PathConfig(
-            task=self._task, lambda_start=self.lambda_start, path_multiplier=float(self.path_multiplier),
+            task=self._task, lambda_start=self.lambda_start,
+            path_multiplier=self.path_multiplier if self.path_multiplier == "auto" else float(self.path_multiplier),
             lambda_max=float(self.lambda_max), M=float(self.M), lr=float(self.lr), optimizer=self.optimizer,
-            path_optimizer=self.path_optimizer,
+            path_optimizer=self._path_optimizer(),
             batch_size=self.batch_size, max_epochs=int(self.max_epochs), patience=int(self.patience),
             tol=float(self.tol), n_features_stop=k_stop, groups=self.groups,
+            dense_max_epochs=None if self.dense_max_epochs is None else int(self.dense_max_epochs),
+            dense_patience=None if self.dense_patience is None else int(self.dense_patience),
+            steps_per_epoch=self.steps_per_epoch if self.steps_per_epoch in (None, "auto")
+            else int(self.steps_per_epoch),
             class_weight=self._class_weight_tensor(y_tr),
             # with a checkpoint the best point's weights must survive a restart: keep them all
             store_weights=bool(self.store_path_weights) or checkpoint is not None,
@@ -310,6 +325,15 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         # which other rows share its batch
         self._predict_module_ = copy.deepcopy(model).double().eval()
         return self
+
+    def _path_optimizer(self) -> str:
+        """``"auto"``: SGD for a full-batch path, else the ``optimizer``. With the exact
+        gradient Adam moves every weight by about ``lr`` whatever its gradient's size, so
+        the prox removes features in an order that says little about their use; SGD's
+        step is proportional to the gradient (docs/selection.md)."""
+        if self.path_optimizer == "auto":
+            return "sgd" if self.batch_size is None else "same"
+        return self.path_optimizer
 
     def _split(self, X, y, seed):
         n = X.shape[0]

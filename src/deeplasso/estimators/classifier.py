@@ -54,8 +54,12 @@ class LassoNetClassifier(ClassifierMixin, LassoNetBase):
         First lambda after the dense model. ``"auto"``: just below where features begin
         to leave, found by a cheap ramp (one epoch per doubling), or by trial lambda
         steps with ``path_optimizer="sgd"`` (docs/lambda.md).
-    path_multiplier : float, default=1.02
+    path_multiplier : float or "auto", default="auto"
         Ratio between consecutive lambdas (the paper's ``1 + eps``; it uses 1.3).
+        ``"auto"``: adaptive; after each step the ratio is set so that about a tenth of
+        the features still above ``n_features_to_select`` (at least one) leave next,
+        between x1.001 and x1.3: large steps far from the target, a few features at a
+        time near it (docs/selection.md).
     lambda_max : float, default=inf
         The path stops past this lambda (inf: no limit).
     n_features_to_select : int, float or None, default=None
@@ -64,7 +68,7 @@ class LassoNetClassifier(ClassifierMixin, LassoNetBase):
         features by importance, and the fitted model is the best validation point with
         at most that many features. ``None``: run to the empty model and end on the best
         validation point overall.
-    refit : bool, default=False
+    refit : bool, default=True
         After the path, train the LassoNet again from its initial weights without
         penalty on the selected features (``support_``), every other feature held at
         zero (:func:`deeplasso.refit`), and predict with it. Far along the path the
@@ -81,18 +85,30 @@ class LassoNetClassifier(ClassifierMixin, LassoNetBase):
     tol : float, default=0.01
         Relative improvement of the validation objective that counts for early
         stopping (at the dense model any improvement counts).
+    dense_max_epochs : int or None, default=None
+        Epochs of the dense model (lambda 0) and of the refit at most; None: ``max_epochs``.
+    dense_patience : int or None, default=None
+        Early-stopping patience of the dense model and of the refit; None: ``patience``.
+    steps_per_epoch : int, "auto" or None, default="auto"
+        Optimiser steps that count as one epoch (the unit of ``max_epochs`` and
+        ``patience``): whole passes over the data are repeated until at least this many
+        steps ran. ``"auto"``: as many as one pass at batch 64 makes, so a full-batch
+        path (``batch_size=None``) trains as much as a batch-64 one (one pass at batch
+        64 or smaller); None: one pass.
     lr : float, default=1e-3
         Learning rate; the prox threshold is ``lr * lambda``.
     optimizer : str or callable, default="adam"
         "adam", "adamw", "sgd", "rmsprop" or ``callable(params, lr) -> torch.optim.Optimizer``.
-    path_optimizer : {"same", "sgd"}, default="same"
+    path_optimizer : {"auto", "same", "sgd"}, default="auto"
         "same": the path goes on with ``optimizer`` (Adam, as the paper). "sgd": the
         dense model with ``optimizer``, then SGD with momentum 0.9 at ``lr`` for every
         lambda > 0, each lambda step ending on its last epoch: the reference package's
         path. Its lambdas are on SGD's scale (the gradient's size), far below Adam's;
         ``lambda_start="auto"`` then runs trial lambda steps to find the start
         (docs/lambda.md). On digits it ranks the strongest features better
-        (docs/PERFORMANCE.md).
+        (docs/PERFORMANCE.md). "auto": "sgd" for full batch (``batch_size=None``), where
+        Adam's steps of about ``lr`` whatever the gradient make a poor ranking, else
+        "same" (docs/selection.md).
     dropout : float or None, default=None
         Dropout after hidden activations (a rate in [0, 1)); None: no dropout.
     groups : list of lists of int or None, default=None
@@ -169,14 +185,17 @@ class LassoNetClassifier(ClassifierMixin, LassoNetBase):
 
     def __init__(self, hidden_dims=(100,), *, body="mlp", image_shape=None, conv_channels=(16, 32),
                  pixel_channels=8, class_weight=None, M=10.0, lambda_start="auto",
-                 path_multiplier=1.02, lambda_max=math.inf, n_features_to_select=None, refit=False, batch_size=64,
-                 max_epochs=100, patience=5, tol=0.01, lr=1e-3, optimizer="adam", path_optimizer="same", dropout=None,
+                 path_multiplier="auto", lambda_max=math.inf, n_features_to_select=None, refit=True, batch_size=64,
+                 max_epochs=100, patience=5, tol=0.01, dense_max_epochs=None, dense_patience=None,
+                 steps_per_epoch="auto", lr=1e-3, optimizer="adam", path_optimizer="auto", dropout=None,
                  groups=None,
                  validation_fraction=0.1, store_path_weights=False, random_state=None, verbose=1, device=None):
         super().__init__(hidden_dims, body=body, image_shape=image_shape, conv_channels=conv_channels,
                          pixel_channels=pixel_channels, M=M, lambda_start=lambda_start, path_multiplier=path_multiplier,
                          lambda_max=lambda_max, n_features_to_select=n_features_to_select, refit=refit,
-                         batch_size=batch_size, max_epochs=max_epochs, patience=patience, tol=tol, lr=lr,
+                         batch_size=batch_size, max_epochs=max_epochs, patience=patience, tol=tol,
+                         dense_max_epochs=dense_max_epochs, dense_patience=dense_patience,
+                         steps_per_epoch=steps_per_epoch, lr=lr,
                          optimizer=optimizer, path_optimizer=path_optimizer, dropout=dropout, groups=groups,
                          validation_fraction=validation_fraction, store_path_weights=store_path_weights,
                          random_state=random_state, verbose=verbose, device=device)
