@@ -124,9 +124,17 @@ class LassoNetAutoencoder(LassoNetBase):
         return None
 
     def _score_outputs(self, z, y) -> float:
-        from sklearn.metrics import r2_score
-
-        return float(r2_score(np.asarray(y, dtype=np.float64).reshape(len(z), -1), z))
+        """R^2 of all target columns at once, in the scaled units: ``1 - sum of squared
+        errors / sum of squared deviations from the training means``. Each column counts
+        with its scaled variance (with ``standardize=True``, alike: about the mean of the
+        columns' R^2), and a column that is constant, or nearly, cannot swamp the score as
+        it does in a mean of per-column R^2."""
+        t = self.target_columns_
+        y = (np.asarray(y, dtype=np.float64).reshape(len(z), -1) - self.mean_[t]) / self.scale_[t]
+        z = (np.asarray(z, dtype=np.float64) - self.mean_[t]) / self.scale_[t]
+        ss = float(((y - y.mean(axis=0)) ** 2).sum())
+        err = float(((y - z) ** 2).sum())
+        return 1.0 - err / ss if ss > 0 else float(err == 0)
 
     # ------------------------------------------------------------------ fit
     def _targets(self, d: int) -> np.ndarray:
@@ -236,8 +244,8 @@ class LassoNetAutoencoder(LassoNetBase):
         return self.inverse_transform(self.transform(X))
 
     def score(self, X, y=None) -> float:
-        """R^2 of ``reconstruct(X)`` against the target columns of X, averaged over the
-        columns (``y`` is ignored)."""
+        """R^2 of ``reconstruct(X)`` against the target columns of X, all columns at once
+        in the scaled units (``1 - SSE / SS``; ``y`` is ignored)."""
         X = self._validate_X(X, reset=False)
         return self._score_outputs(self.reconstruct(X), X[:, self.target_columns_])
 
@@ -246,7 +254,7 @@ class LassoNetAutoencoder(LassoNetBase):
         (each from the columns it keeps; needs ``store_path_weights=True``)."""
         check_is_fitted(self, "path_")
         X = self._validate_X(X, reset=False)
-        Zt = torch.as_tensor(self._scaled(X).astype(np.float64))
+        Zt = torch.as_tensor(np.asarray(self._scaled(X), dtype=np.float64))
         t = self.target_columns_
         out = []
         for i in range(len(self.path_)):

@@ -16,6 +16,7 @@ function                   figure
 :func:`accuracy_vs_features` accuracy against the number of selected features, several curves
 :func:`path_plot`          n_selected and train/validation score against lambda for one path
 :func:`lambda_start_study` accuracy against features, one curve per starting lambda (+ epochs)
+:func:`reconstructions`    test images, their kept pixels and their reconstructions at a few k
 =========================  ===================================================================
 """
 
@@ -23,6 +24,7 @@ from .curves import accuracy_vs_features
 from .importance import NEVER_LEFT_COLOR, importance_bars, importance_image, importance_map
 from .lambda_path import path_plot
 from .lambda_start import lambda_start_study
+from .reconstruction import reconstructions
 
 __all__ = [
     "importance_map",
@@ -31,5 +33,6 @@ __all__ = [
     "accuracy_vs_features",
     "path_plot",
     "lambda_start_study",
+    "reconstructions",
     "NEVER_LEFT_COLOR",
 ]
