@@ -50,13 +50,14 @@ class LassoNetAutoencoder(LassoNetBase):
     target_columns : array-like of int or None, default=None
         Column indices to reconstruct; None: every column. The selection may still
         keep any column.
-    standardize : bool or "global", default=True
-        Scaling of inputs and targets before training (undone on output). True: each
-        column to mean 0 and standard deviation 1 (columns in different units); the
-        reconstruction error then weighs every column alike. "global": each column
-        centred, all divided by one standard deviation (columns in one unit, e.g.
-        pixels): the error weighs columns by their variance, as the raw error does.
-        False: as given.
+    standardize : "global" or bool, default="global"
+        Scaling of inputs and targets before training (undone on output). "global":
+        each column centred, all divided by one standard deviation: for columns in one
+        unit (pixels, one assay's genes, sensors of one kind); the error weighs columns
+        by their variance, as the raw error does. True: each column to mean 0 and
+        standard deviation 1: for columns in different units; the error then weighs
+        every column alike (on pixels this selects worse than random: near-constant
+        pixels become unit-variance noise, docs/dev/autoencoder.md). False: as given.
     n_features_to_select : int or float, default=0.1
         Columns to keep (a float in (0, 1] is a fraction of them); the path stops
         there. None runs the path to the empty model and keeps the best validation
@@ -94,7 +95,7 @@ class LassoNetAutoencoder(LassoNetBase):
                                     "target_columns": ["array-like", None],
                                     "standardize": ["boolean", StrOptions({"global"})]}
 
-    def __init__(self, hidden_dims=(100,), *, target_columns=None, standardize=True, **params):
+    def __init__(self, hidden_dims=(100,), *, target_columns=None, standardize="global", **params):
         params = {**_OWN_DEFAULTS, **params}
         super().__init__(hidden_dims, **params)
         self.target_columns = target_columns
@@ -107,7 +108,7 @@ class LassoNetAutoencoder(LassoNetBase):
     __init__.__signature__ = inspect.Signature(
         [p.replace(default=_OWN_DEFAULTS.get(p.name, p.default)) for p in _base]
         + [inspect.Parameter("target_columns", inspect.Parameter.KEYWORD_ONLY, default=None),
-           inspect.Parameter("standardize", inspect.Parameter.KEYWORD_ONLY, default=True)])
+           inspect.Parameter("standardize", inspect.Parameter.KEYWORD_ONLY, default="global")])
     del _base
 
     # ------------------------------------------------------------------ targets (the base's hooks)
