@@ -147,7 +147,7 @@ def test_sweep_with_one_bad_value_fails_before_writing_anything(tmp_path, capsys
     out = tmp_path / "bad"
     assert main(["sweep", str(f), "--out", str(out), "--workers", "2"]) == 2
     err = capsys.readouterr().err
-    assert "M=-1" in err and "positive" in err
+    assert "run M=-1, seed=0: M" in err  # the combination and the key named
     assert not out.exists()
     # an unknown key and an unknown data set are caught the same way
     f.write_text(_toml(TINY) + "[sweep]\nseed = [0, 1]\ndataset = [\"digits\", \"nope\"]\n")

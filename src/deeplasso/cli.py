@@ -25,8 +25,8 @@ def _checked(parse):
 
 def _add_cluster_flags(parser, what: str) -> None:
     parser.add_argument("--workers", type=int, default=None, metavar="N",
-                        help=f"run {what} on a local Dask cluster of N worker processes (default: serially; "
-                             "needs pip install deeplasso[distributed])")
+                        help=f"run {what} on a local Dask cluster of N worker processes (without it: one after "
+                             "another in this process; needs pip install deeplasso[distributed])")
     parser.add_argument("--address", default=None, metavar="ADDR",
                         help=f"run {what} on the running Dask cluster at ADDR (tcp://host:8786); --workers is then "
                              "ignored")
@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also cross-validate lambda over K folds of the training split: cv.json and the CV curve "
                         "(cv.png) in the report")
     f.add_argument("--choose", default=None, choices=["1se", "min"],
-                   help="the CV model's lambda: lambda_1se (default) or lambda_min")
+                   help="the CV model's lambda: 1se (default; lambda_1se, the sparsest within one standard error of "
+                        "the best) or min (lambda_min)")
     f.add_argument("--stability", type=int, default=None, metavar="N",
                    help="also run stability selection over N half-sample paths: stability.json and the stability "
                         "paths (stability.png) in the report")
