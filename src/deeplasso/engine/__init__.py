@@ -7,6 +7,7 @@ tensors on the training device. See ``docs/engine.md`` for a map of the modules.
 from .callbacks import Callback, CallbackList, EarlyStopping, FunctionCallback, KeepBest, ProgressBar
 from .checkpoint import Checkpoint, CheckpointMismatchError
 from .config import PathConfig
+from .diagnostics import DegeneratePathWarning
 from .modules import CNNBody, LassoNet, MLPBody, PlainMLP, cnn_body, mlp_body
 from .path import fit_path, refit
 from .prox import FeatureGroups, hier_prox, hier_prox_fused_, hier_prox_grouped, make_groups
@@ -17,7 +18,7 @@ from .trainer import Trainer
 
 __all__ = [
     "PathConfig", "Path", "PathPoint", "NonFiniteLossError", "CheckpointMismatchError", "PathFormatError",
-    "feature_importances_from",
+    "DegeneratePathWarning", "feature_importances_from",
     "fit_path", "refit", "Trainer",
     "Callback", "CallbackList", "EarlyStopping", "ProgressBar", "KeepBest", "FunctionCallback", "Checkpoint",
     "Step", "AutogradStep", "FlatStep", "NativeEpochStep", "CudaGraphStep", "select_step",

@@ -25,6 +25,7 @@ import torch
 from .callbacks import Callback, CallbackList, EarlyStopping, FunctionCallback, ProgressBar
 from .checkpoint import Checkpoint, fingerprint, load_checkpoint
 from .config import PathConfig
+from .diagnostics import warn_if_degenerate
 from .lambda_start import auto_lambda_start
 from .modules import LassoNet
 from .results import NonFiniteLossError, Path, PathPoint
@@ -187,7 +188,7 @@ class _PathRun:
             else:
                 point = self.point(0, 0.0, dense_epochs(cfg))
                 trainer.begin_path()
-                lam = auto_lambda_start(trainer) if cfg.lambda_start == "auto" else float(cfg.lambda_start)
+                lam = self.lambda_start()
                 self.path.meta["lambda_start_used"] = lam
                 step = 1
                 hooks.on_next_lambda(trainer, self.path, step, lam)
@@ -199,7 +200,24 @@ class _PathRun:
                 hooks.on_next_lambda(trainer, self.path, step, lam)
         finally:
             hooks.on_path_end(trainer, self.path)
+        warn_if_degenerate(self.path, trainer)  # a ranking of nothing: say so, with the fix
         return self.path
+
+    def lambda_start(self) -> float:
+        """The first lambda after the dense model; a divergence while ``"auto"`` looks for
+        it is a :class:`NonFiniteLossError` carrying the dense model, like one on the path."""
+        cfg = self.cfg
+        if cfg.lambda_start != "auto":
+            return float(cfg.lambda_start)
+        try:
+            return auto_lambda_start(self.trainer)
+        except FloatingPointError as exc:
+            how = "trial lambda steps" if self.trainer.sgd_path else "one-epoch ramp"
+            raise NonFiniteLossError(
+                f"non-finite loss while finding lambda_start='auto' (its {how} from the dense model, "
+                f"lr={cfg.lr:g}, path_optimizer={cfg.path_optimizer!r}): {exc}. The dense model is kept in this "
+                "error's .path; try a smaller lr (the default is 1e-3), or a numeric lambda_start "
+                "(docs/lambda.md).", 1, float("nan"), self.path) from None
 
 
 def refit(
