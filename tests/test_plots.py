@@ -97,6 +97,40 @@ def test_importance_map_gray_and_combined_only(tmp_path):
     assert os.path.getsize(allinf) > 0
 
 
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 8, 8)])
+def test_importance_map_texts_neither_overlap_nor_leave_the_figure(tmp_path, monkeypatch, shape):
+    """Issue 19: the one-panel map (figure4_mnist_1v4.png) had its title over the panel's
+    title and the colour bar's label cut off at the right edge."""
+    import matplotlib.text
+
+    from deeplasso.evaluation.plots import importance as mod
+
+    figs = []
+    real = mod.save_png
+    monkeypatch.setattr(mod, "save_png", lambda fig, out, dpi: figs.append(fig) or real(fig, out, dpi))
+    imp = np.random.default_rng(0).exponential(size=int(np.prod(shape)))
+    imp[:5] = np.inf
+    importance_map(imp, shape, tmp_path / "m.png", title="MNIST 1 vs 4, lambda_start auto")
+    fig = figs[0]
+    renderer = fig.canvas.get_renderer()
+    hidden = set()  # tick labels of ticks outside the axis's range are not drawn
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not lo - 1e-9 <= tick.get_loc() <= hi + 1e-9:
+                    hidden |= {id(tick.label1), id(tick.label2)}
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in fig.findobj(matplotlib.text.Text)
+             if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
+    assert any(name == "log10 lambda at exit" for name, _ in boxes)
+    W, H = fig.bbox.width, fig.bbox.height
+    for name, b in boxes:
+        assert b.x0 >= -0.5 and b.y0 >= -0.5 and b.x1 <= W + 0.5 and b.y1 <= H + 0.5, (name, b, W, H)
+    for i, (a, ba) in enumerate(boxes):
+        for c, bc in boxes[i + 1:]:
+            assert not ba.overlaps(bc), (a, c)
+
+
 def test_importance_map_from_saved_path(tmp_path):
     p = _fake_path(d=12)
     f = tmp_path / "path.npz"

@@ -133,7 +133,13 @@ class EarlyStopping(Callback):
 
 
 class ProgressBar(Callback):
-    """A tqdm bar of the features removed so far, with lambda and the count left."""
+    """A tqdm counter of the lambda steps done, with lambda and the features left.
+
+    No fraction and no bar: features leave and come back (a path goes 30 -> 19 -> 2 ->
+    31 features with mini-batches), so a share of features removed would run backwards,
+    and the number of lambda steps is not known in advance. ``total`` (the features the
+    path removes at most) is kept for the signature; ``n_features`` is the ``/ d`` shown.
+    """
 
     def __init__(self, total: int, n_features: int, leave: bool = False):
         self.total, self.d, self.leave = total, n_features, leave
@@ -142,15 +148,19 @@ class ProgressBar(Callback):
     def on_path_begin(self, trainer, path):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=self.total, desc="lambda path", unit="feat", leave=self.leave)
-        if len(path):
-            self.bar.n = min(self.d - path.points[-1].n_selected, self.total)
-            self.bar.refresh()
+        self.bar = tqdm(total=None, desc="lambda path", unit=" steps", leave=self.leave)
+        if len(path):  # resumed: the steps done before count
+            self.bar.n = len(path)
+            self._show(path.points[-1])
+
+    def _show(self, point):
+        self.bar.set_postfix_str(f"lambda={point.lambda_:.3g}, features left={point.n_selected}/{self.d}",
+                                 refresh=False)
+        self.bar.refresh()
 
     def on_point(self, trainer, step, point, path):
-        self.bar.n = min(self.d - point.n_selected, self.total)
-        self.bar.set_postfix(lam=f"{point.lambda_:.3g}", k=point.n_selected, refresh=False)
-        self.bar.refresh()
+        self.bar.n = step + 1  # points made: the dense model and the lambda steps after it
+        self._show(point)
 
     def on_path_end(self, trainer, path):
         if self.bar is not None:

@@ -174,6 +174,9 @@ def importance_map(importances, image_shape, out, per_channel=True, *, combine="
         panels.append((f"{combine} over channels", comb))
     n = len(panels)
     fig = new_figure(figsize or (2.6 * n + 1.2, 3.0), dpi)
+    # constrained layout keeps the figure title above the panels' titles and the colour bar's
+    # label inside the figure (a one-panel map had both wrong: issue 19)
+    fig.set_layout_engine("constrained")
     axes = fig.subplots(1, n, squeeze=False)[0]
     cm = matplotlib.colormaps[cmap].with_extremes(over=NEVER_LEFT_COLOR)
     norm = Normalize(vmin, vmax)
@@ -184,13 +187,14 @@ def importance_map(importances, image_shape, out, per_channel=True, *, combine="
         ax.set_xticks([])
         ax.set_yticks([])
     any_never = inf_as == "top" and np.isinf(img).any()
-    cb = fig.colorbar(im, ax=list(axes), fraction=0.046 / max(1, n ** 0.5), pad=0.03,
+    cb = fig.colorbar(im, ax=list(axes), fraction=0.046 / max(1, n ** 0.5), pad=0.03, shrink=0.9,
                       extend="max" if any_never else "neither")
     labels = {"log": "log10 lambda at exit", "linear": "lambda at exit", "rank": "rank of exit lambda (0-1)"}
     cb.set_label(labels[scale], fontsize=8)
     cb.ax.tick_params(labelsize=7)
     if any_never:
-        cb.ax.text(0.5, 1.06, "never left", transform=cb.ax.transAxes, ha="center", va="bottom", fontsize=7)
+        # above the extension's tip, clear of the top tick label (which sits at the bar's top)
+        cb.ax.set_title("never left", fontsize=7, pad=4)
     if title:
         fig.suptitle(title, fontsize=10)
     return save_png(fig, out, dpi)
