@@ -42,8 +42,6 @@ ESTIMATOR_DIFFERENCES = {
     # an estimator fit on its own data wants early stopping that ends on a plateau; the
     # engine's default keeps every strict improvement (tol=0), as the golden paths were recorded
     "tol": (0.01, 0.0, "the estimators stop on a plateau; the engine counts any improvement"),
-    # a user of the estimator sees a progress bar; the engine, called from code, is silent
-    "verbose": (1, 0, "the estimators show a progress bar; the engine is silent"),
     # issue 15 (docs/selection.md): the settings that select best are the estimators'
     # defaults; the engine keeps the behaviour its golden paths were recorded with
     "path_multiplier": ("auto", 1.02, "adaptive steps, fine near n_features_to_select; the engine a fixed ratio"),
@@ -76,6 +74,9 @@ FIT_DIFFERENCES = {
     "hidden_dims": ((32,), (100,), "digits has 64 features: a narrow network is enough and fast"),
     "path_multiplier": (1.1, "auto", "a shorter path: a run on digits takes seconds"),
     "task": (None, "classification", "None ('auto'): inferred from the data's labels, which picks the estimator"),
+    # the estimators are silent by default (scikit-learn's convention, issue 19); the command
+    # prints its progress unless --quiet
+    "verbose": (1, 0, "deeplasso fit shows its progress; --quiet silences it"),
 }
 
 #: FitSettings fields that reach the estimator under another name (the public surface,

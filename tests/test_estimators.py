@@ -304,7 +304,7 @@ Y_OK = np.array([0, 1] * 20)
         (np.array([["a", "b"]] * 40), Y_OK, {}, "could not convert|numeric"),
         (X_OK, Y_OK, {"n_features_to_select": 5}, "n_features_to_select"),
         (X_OK, Y_OK, {"n_features_to_select": 1.5}, "n_features_to_select"),
-        (X_OK, Y_OK, {"M": -1}, r"'M' parameter .* must be a float in the range \[0.0, inf\)\. Got -1"),
+        (X_OK, Y_OK, {"M": -1}, r"'M' parameter .* must be a float in the range \(0.0, inf\)\. Got -1"),
         (X_OK, Y_OK, {"path_multiplier": 1.0}, "path_multiplier"),
         (X_OK, Y_OK, {"lambda_start": "soon"}, "lambda_start"),
         (X_OK, Y_OK, {"hidden_dims": (10, 0)}, "hidden_dims"),
@@ -316,6 +316,11 @@ Y_OK = np.array([0, 1] * 20)
         (X_OK, Y_OK, {"max_epochs": True}, "max_epochs=True is invalid: expected a number, not a bool"),
         (X_OK, Y_OK, {"lambda_start": True}, "lambda_start=True .* not a bool"),
         (X_OK, Y_OK, {"n_features_to_select": True}, "n_features_to_select=True .* not a bool"),
+        # issue 19
+        (X_OK, Y_OK, {"groups": [[0.7, 1.2]]}, r"group 0 .* integer feature indices.*0\.7"),
+        (X_OK, Y_OK, {"groups": [[0, True]]}, "integer feature indices"),
+        (X_OK, Y_OK, {"validation_fraction": 0.99}, r"validation_fraction=0\.99 leaves 0 of 40 samples"),
+        (X_OK, Y_OK, {"M": 0}, r"M=0 .* linear"),
     ],
 )
 def test_bad_input_gets_a_clear_error(X, y, kw, match):

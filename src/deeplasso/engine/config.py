@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import torch
 
-__all__ = ["PathConfig", "PARAMETERS"]
+__all__ = ["PathConfig", "PARAMETERS", "check_M"]
 
 
 def _param(default, doc: str):
@@ -82,6 +82,22 @@ class PathConfig:
 
 #: name -> (default, one-line meaning) of every :class:`PathConfig` field, in field order.
 PARAMETERS: dict[str, tuple[object, str]] = {f.name: (f.default, f.metadata["doc"]) for f in fields(PathConfig)}
+
+
+def check_M(M) -> None:
+    """The one rule for ``M``, the estimators' and ``deeplasso fit``'s (``--M``): a number
+    > 0. ``M = 0`` would hold every first-layer weight at zero (``||W0_j||_inf <= 0``): the
+    network is then linear (only the skip layer learns) while its hidden layers are still
+    trained, which nobody wants by accident; a linear model is ``hidden_dims=()``."""
+    if isinstance(M, bool) or not isinstance(M, (int, float)) or math.isnan(M):
+        raise ValueError(f"M={M!r} is invalid: expected a positive number (> 0; default 10).")
+    if M == 0:
+        raise ValueError("M=0 is invalid: M must be > 0. The hierarchy ||W0_j||_inf <= M ||theta_j|| with M=0 holds "
+                         "every first-layer weight at zero, so the network would be linear (only the skip layer "
+                         "learns) while its hidden layers are trained for nothing. For a linear model (the group "
+                         "lasso) use hidden_dims=() (deeplasso fit --hidden-dims ''); otherwise M > 0 (default 10).")
+    if M < 0:
+        raise ValueError(f"M={M!r} is invalid: expected a positive number (> 0; default 10).")
 
 
 def _attributes_section() -> str:

@@ -20,7 +20,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..engine import KeepBest, LassoNet, NonFiniteLossError, PathConfig, cnn_body, fit_path
+from ..engine import KeepBest, LassoNet, NonFiniteLossError, PathConfig, cnn_body, fit_path, make_groups
+from ..engine.config import check_M
 from ..engine import refit as train_on_support
 
 __all__ = ["LassoNetBase", "resolve_device"]
@@ -74,7 +75,7 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         validation_fraction: float = 0.1,
         store_path_weights: bool = False,
         random_state=None,
-        verbose: int = 1,
+        verbose: int = 0,
         device: str | None = None,
     ):
         self.hidden_dims = hidden_dims
@@ -116,7 +117,7 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         "image_shape": ["array-like", None],
         "conv_channels": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "pixel_channels": [Interval(Integral, 1, None, closed="left")],
-        "M": [Interval(Real, 0, None, closed="left")],
+        "M": [Interval(Real, 0, None, closed="neither")],  # M=0 also refused with the reason: check_M
         "lambda_start": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "path_multiplier": [StrOptions({"auto"}), Interval(Real, 1, None, closed="neither")],
         "lambda_max": [Interval(Real, 0, None, closed="right")],
@@ -156,6 +157,24 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
                 "lambda_max", "n_features_to_select", "batch_size", "max_epochs", "patience", "tol", "lr",
                 "dense_max_epochs", "dense_patience", "steps_per_epoch",
                 "dropout", "validation_fraction")
+
+    def _validate_params(self):
+        # M=0 first, with the reason (the one rule of engine.config.check_M, which deeplasso fit's
+        # --M shares); scikit-learn's constraints then name the range of every parameter
+        if isinstance(self.M, Real) and not isinstance(self.M, (bool, np.bool_)) and self.M == 0:
+            check_M(self.M)
+        super()._validate_params()
+
+    def check_parameters(self, n_features: int) -> None:
+        """Check every parameter as ``fit`` does for data of ``n_features`` features, without
+        fitting: raises the ``ValueError`` that ``fit`` would. ``deeplasso fit`` calls it before
+        it writes anything, so that a refused run leaves no run directory behind."""
+        self._validate_params()
+        self._check_params(n_features)
+        self._check_body(n_features)
+        if self.groups is not None:
+            make_groups(self.groups, n_features)
+        resolve_device(self.device)
 
     def _check_params(self, n_features: int) -> tuple[tuple[int, ...], int]:
         """The hidden widths and the number of features the path stops at (0: none)."""
@@ -338,6 +357,12 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
     def _split(self, X, y, seed):
         n = X.shape[0]
         n_val = int(math.ceil(self.validation_fraction * n))
+        need = max(2, len(np.unique(y)) if self._task == "classification" else 2)
+        if n >= 10 and n_val >= 2 and n - n_val < need:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction!r} leaves {n - n_val} of {n} samples to train on"
+                + (f" (fewer than the {need} classes)" if need > 2 else "")
+                + "; use a smaller validation_fraction (default 0.1), or pass X_val and y_val to fit.")
         if n < 10 or n_val < 2 or n - n_val < 2:
             # too few samples to hold any out: validate on the training data itself
             return X, X, y, y

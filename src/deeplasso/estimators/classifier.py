@@ -122,8 +122,10 @@ class LassoNetClassifier(ClassifierMixin, LassoNetBase):
     random_state : int, RandomState or None, default=None
         Seeds the split, initialisation, shuffling and dropout. Same seed, same path
         (bit for bit on CPU).
-    verbose : int, default=1
-        0 is silent; 1 shows a progress bar per path; 2 also leaves it on screen.
+    verbose : int, default=0
+        0 is silent (scikit-learn's convention, quiet inside ``GridSearchCV``); 1 shows a
+        progress line per path (lambda steps done, lambda, features left); 2 also leaves
+        it on screen.
     device : str, torch.device or None, default=None
         Torch device; None picks CUDA when available, else CPU.
 
@@ -189,7 +191,7 @@ class LassoNetClassifier(ClassifierMixin, LassoNetBase):
                  max_epochs=100, patience=5, tol=0.01, dense_max_epochs=None, dense_patience=None,
                  steps_per_epoch="auto", lr=1e-3, optimizer="adam", path_optimizer="auto", dropout=None,
                  groups=None,
-                 validation_fraction=0.1, store_path_weights=False, random_state=None, verbose=1, device=None):
+                 validation_fraction=0.1, store_path_weights=False, random_state=None, verbose=0, device=None):
         super().__init__(hidden_dims, body=body, image_shape=image_shape, conv_channels=conv_channels,
                          pixel_channels=pixel_channels, M=M, lambda_start=lambda_start, path_multiplier=path_multiplier,
                          lambda_max=lambda_max, n_features_to_select=n_features_to_select, refit=refit,

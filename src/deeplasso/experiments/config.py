@@ -129,6 +129,15 @@ def _number(kind, positive=False, unit=False):
     return parse
 
 
+def _hierarchy(value, name):
+    """``M``: a number, then the estimators' own rule (M > 0; :func:`deeplasso.engine.config.check_M`)."""
+    from ..engine.config import check_M
+
+    x = _number(float)(value, name)
+    check_M(x)
+    return x
+
+
 def _string(choices=None, none=()):
     def parse(value, name):
         if not isinstance(value, str):
@@ -201,7 +210,7 @@ _PARSERS = {
     "image_shape": parse_image_shape, "data_dir": _string(),
     "normalize": _string({"train", "imagenet"}, none=("none",)),
     "val_fraction": _number(float, unit=True), "test_fraction": _number(float, unit=True),
-    "hidden_dims": parse_dims, "batch_size": parse_batch, "M": _number(float, positive=True),
+    "hidden_dims": parse_dims, "batch_size": parse_batch, "M": _hierarchy,
     "lambda_start": parse_lambda, "path_multiplier": _number(float, positive=True),
     "max_epochs": _number(int, positive=True), "patience": _number(int), "lr": _number(float, positive=True),
     "fractions": _fractions, "retrain_hidden_dims": parse_dims,
