@@ -226,6 +226,18 @@ def test_bad_npy_inputs(tmp_path):
     _err(tmp_path, ["obj.npy", "no Python objects"], lambda t: t / "obj.npy", labels=tmp_path / "m.npy")
 
 
+@pytest.mark.parametrize("name,content", [("d.npz", b"not an archive, just text"), ("d.npz", b""),
+                                          ("d.npy", b"\x00\x01garbage bytes")])
+def test_garbage_npz_and_npy_are_named_as_such_not_as_pickles(tmp_path, name, content):
+    """numpy reads bytes that are neither a zip archive nor an .npy header as a pickle, and
+    refuses with "pickled data ... allow_pickle": we never unpickle, so the message says what
+    the file is not (issue 19)."""
+    (tmp_path / name).write_bytes(content)
+    kw = {"labels": tmp_path / name} if name.endswith(".npy") else {}
+    msg = _err(tmp_path, [name, f"not a valid {name[-4:]} file"], lambda t: t / name, **kw)
+    assert "pickle" not in msg
+
+
 def test_split_refuses_classes_too_small_to_split(tmp_path):
     X, _ = _xy(30)
     y = np.array([0] * 15 + [1] * 14 + [2])

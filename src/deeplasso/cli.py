@@ -39,7 +39,10 @@ def _cluster(args) -> tuple[int | None, str | None]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .versions import __version__
+
     p = argparse.ArgumentParser(prog="deeplasso", description="LassoNet feature selection for deep networks.")
+    p.add_argument("--version", action="version", version=f"deeplasso {__version__}")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads for torch (default: torch's choice; 1 is faster on a busy machine)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -93,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "built-in images, per feature for --data)")
     f.add_argument("--max-train", type=int, default=None, help="subsample the training split (quick runs)")
     f.add_argument("--seed", type=int, default=None, help="one seed for splits, shuffling, initialisation (default 0)")
-    f.add_argument("--quiet", action="store_true", default=None, help="no progress bar")
+    f.add_argument("--quiet", action="store_true", default=None,
+                   help="no progress lines (data loading, the lambda steps, the retrained networks)")
     f.add_argument("--cv", type=int, default=None, metavar="K",
                    help="also cross-validate lambda over K folds of the training split: cv.json and the CV curve "
                         "(cv.png) in the report")
@@ -162,8 +166,22 @@ def main(argv=None) -> int:
         except (RunExistsError, ValueError, FileNotFoundError, ImportError) as exc:
             print(f"deeplasso: error: {exc}", file=sys.stderr)
             return 2
+        except FloatingPointError as exc:  # NonFiniteLossError: the training diverged
+            kept = (Path(run.out) / "checkpoint.pt").exists()
+            print(f"deeplasso: error: {exc}\n  On the command line: a smaller --lr (the default is 1e-3)"
+                  + (f"; {run.out} keeps the interrupted run: start afresh there with --overwrite." if kept else "."),
+                  file=sys.stderr)
+            return 2
         print(summary(results))
         print(f"\nresults written to {run.out}/ ({', '.join(output_files(results, run.out))})")
+        if results.get("warnings"):
+            # the run finished but its ranking means little: say so, with the fix, and exit with 3
+            for w in results["warnings"]:
+                print(f"deeplasso: warning: {w}", file=sys.stderr)
+            print("deeplasso: warning: the path above is degenerate (exit status 3). On the command line: a smaller "
+                  "--lr, or --lambda-start auto or a smaller one; rerun with --overwrite (or another --out).",
+                  file=sys.stderr)
+            return 3
         return 0
     if args.command == "reproduce":
         from .experiments.fit import RunExistsError

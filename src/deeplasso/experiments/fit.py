@@ -30,7 +30,9 @@ with at most k features that is best on *validation* (never chosen on test).
 from __future__ import annotations
 
 import json
+import sys
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path as FsPath
 
@@ -38,12 +40,13 @@ import numpy as np
 import torch
 
 from ..versions import __version__
-from ..engine.files import write_json
+from ..engine import DegeneratePathWarning
+from ..engine.files import remove_stale_temps, write_json
 from ..estimators import LassoNetClassifier, LassoNetRegressor
 from ..evaluation import random_features, retrain_score
 from .fit_report import draw_figures, write_fit_report
 from .prepare import prepare_data
-from .rundir import METRICS, METRIC_LABELS, RunExistsError, best_on_validation, json_data
+from .rundir import METRICS, METRIC_LABELS, RunExistsError, best_on_validation, check_out_dir, json_data
 from .settings import FitSettings
 
 __all__ = ["FitSettings", "run_fit", "RunExistsError", "output_files"]
@@ -52,10 +55,25 @@ CHECKPOINT = "checkpoint.pt"
 PARTIAL = "selection.partial.json"
 
 
+def _say(settings: FitSettings, msg: str) -> None:
+    """A progress line on stderr (not with ``--quiet``)."""
+    if settings.verbose:
+        print(f"[fit {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _started(out: FsPath) -> bool:
+    """Whether ``out`` holds a run that started: its ``config.json`` and something the run
+    wrote after it (a checkpoint, retraining results, the path, results). A ``config.json``
+    alone holds the settings of a run that never trained a lambda step (an earlier version
+    wrote it before checking the settings): not a run, replaced by the next."""
+    return (out / "config.json").exists() and any((out / n).exists() for n in (CHECKPOINT, PARTIAL, "path.npz",
+                                                                              "results.json"))
+
+
 def _start(settings: FitSettings, out: FsPath, overwrite: bool, resume: bool) -> dict | None:
     """Guard the run directory: never overwrite silently, resume only the same run.
     Returns the finished results when ``resume`` finds the run already done."""
-    started = (out / "config.json").exists()
+    started = _started(out)
     finished = (out / "results.json").exists()
     if overwrite:
         for name in ("results.json", CHECKPOINT, PARTIAL, "report.md", "cv.json", "stability.json"):
@@ -76,6 +94,7 @@ def _start(settings: FitSettings, out: FsPath, overwrite: bool, resume: bool) ->
         if finished:
             return json.loads((out / "results.json").read_text())
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out)  # what a kill inside an atomic write left (a run directory has one writer)
     if not started or overwrite:
         write_json(out / "config.json", {"settings": asdict(settings), "deeplasso": __version__,
                                          "torch": torch.__version__})
@@ -99,21 +118,30 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
     ``resume`` reruns only the paths that had not finished.
     """
     out = FsPath(out)
-    if (out / "config.json").exists() and not (overwrite or resume):
+    check_out_dir(out)
+    if _started(out) and not (overwrite or resume):
         _start(settings, out, overwrite, resume)  # raises RunExistsError before any data is read
     t0 = time.perf_counter()
-    # data before the run directory: a bad file leaves no half-made run that would need --resume
+    # the data and every setting before the run directory: a refused run leaves nothing behind
+    # that the corrected command would have to --resume or --overwrite
+    _say(settings, f"loading {settings.dataset or settings.data} ...")
     data = prepare_data(settings)
     t_data = time.perf_counter() - t0
-    done = _start(settings, out, overwrite, resume)
-    if done is not None:
-        return done
     d = data.X_train.shape[1]
     metric = METRICS[data.task]
     Estimator = LassoNetClassifier if data.task == "classification" else LassoNetRegressor
     sel = Estimator(store_path_weights=True, **_estimator_params(settings, data))
+    sel.check_parameters(d)
+    _say(settings, f"data: {len(data.y_train)}/{len(data.y_val)}/{len(data.y_test)} train/validation/test samples, "
+                   f"{d} features, {data.task} ({t_data:.1f} s)")
+    done = _start(settings, out, overwrite, resume)
+    if done is not None:
+        return done
     t1 = time.perf_counter()
-    sel.fit(data.X_train, data.y_train, X_val=data.X_val, y_val=data.y_val, checkpoint=out / CHECKPOINT)
+    with warnings.catch_warnings():
+        # a degenerate path is reported in results.json, the report and by the command (status 3)
+        warnings.simplefilter("ignore", DegeneratePathWarning)
+        sel.fit(data.X_train, data.y_train, X_val=data.X_val, y_val=data.y_val, checkpoint=out / CHECKPOINT)
     t_path = time.perf_counter() - t1
     path_seconds = float(sum(p.seconds for p in sel.path_))  # across restarts
     sel.path_.save(out / "path.npz")
@@ -140,6 +168,7 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
                 if kind == "random" and k == d:  # all features: the same model as top-k
                     partial[name] = partial[f"top-{k}"]
                 else:
+                    _say(settings, f"retraining a plain network on the {name} features")
                     partial[name] = retrain_score(*args, feats, hidden_dims=retrain_dims, seed=settings.seed,
                                                   batch_size=settings.batch_size, lr=settings.lr,
                                                   max_epochs=settings.retrain_max_epochs,
@@ -176,6 +205,8 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
                     **({"cv_stability": t_many} if settings.cv or settings.stability else {}),
                     "total": time.perf_counter() - t0},
         "total_epochs": int(sum(p.epochs for p in sel.path_)),
+        # a degenerate path (deeplasso.engine.diagnostics): each message with the fix
+        "warnings": list(sel.path_.meta.get("warnings", [])),
     }
     write_json(out / "results.json", results)
     draw_figures(out)
@@ -185,6 +216,7 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
     write_explorer(out)  # explorer.html: the interactive page over the path
     (out / CHECKPOINT).unlink(missing_ok=True)
     (out / PARTIAL).unlink(missing_ok=True)
+    remove_stale_temps(out)
     return results
 
 

@@ -137,6 +137,7 @@ def write_fit_report(run_dir) -> str:
         f"{sec['retrain']:.1f} s. The fitted model (best validation point) has test {label} "
         f"{fmt(res[f'test_{metric}_best'])}.",
         "",
+        *[line for w in res.get("warnings", []) for line in (f"**Warning: {w}**", "")],
         f"## Test {label} against the number of features",
         "",
         f"Test {label} of a plain MLP (same hidden widths) retrained on the top-k features by LassoNet importance "

@@ -42,7 +42,7 @@ from ..runner import _stored as load_stored
 from .fit import run_fit
 from .prepare import prepare_data
 from .reproduce_report import PAPER, write_reproduce_report
-from .rundir import RunExistsError, json_data
+from .rundir import RunExistsError, check_out_dir, json_data
 from .settings import FitSettings
 from .studies import BUDGETS, STUDIES, Budget, tasks
 
@@ -80,8 +80,12 @@ def reproduce(budget: str | Budget, out, data_dir=None, resume: bool = False, st
     if bad or not studies:
         raise ValueError(f"unknown studies {bad or list(studies)}; choose from {', '.join(STUDIES)}")
     out = FsPath(out)
+    check_out_dir(out)
     state_file = out / "reproduce.json"
-    if state_file.exists():
+    # everything is checked before the first byte is written: a refused reproduction leaves nothing
+    # that the corrected command would have to --resume
+    _check_data(tasks(budget, data_dir, studies))
+    if state_file.exists() and _started(out):
         state = json.loads(state_file.read_text())
         if not resume:
             raise RunExistsError(f"{out} already holds a reproduction (reproduce.json); pass --resume to continue "
@@ -163,6 +167,26 @@ def run_study_task(study: str, settings: FitSettings, dest: str, verbose: int = 
     if study != "baselines" and spent < 1.0:  # finished in an earlier session: its own times
         spent = res["seconds"]["path"] + res["seconds"]["retrain"]
     return {"seconds": spent}
+
+
+def _started(out: FsPath) -> bool:
+    """Whether ``out`` holds a reproduction that ran: anything beside ``reproduce.json``
+    (a task's output, the report). A ``reproduce.json`` alone holds only the settings of
+    one that never started (an earlier version wrote it before checking the data): not a
+    run, replaced by the next."""
+    return any(p.name != "reproduce.json" and not (p.name.startswith(".") and p.name.endswith(".tmp"))
+               for p in out.iterdir())
+
+
+def _check_data(todo) -> None:
+    """Load every data set the tasks need once, so that missing or corrupt files are
+    reported (``DataNotFoundError``: every folder searched and how to get the files)
+    before the run directory is made."""
+    from ..data import load
+
+    for ds, data_dir in sorted({(s.dataset, s.data_dir) for _, _, s in todo if s.dataset is not None},
+                               key=repr):
+        load(ds, data_dir)
 
 
 def _run_baselines(settings: FitSettings, dest: FsPath, verbose: int) -> dict:

@@ -17,8 +17,8 @@ import numpy as np
 
 from ..engine.files import atomic_write, json_default
 
-__all__ = ["RunExistsError", "write_text", "read_json", "json_data", "METRICS", "METRIC_LABELS", "saved_importances",
-           "best_on_validation"]
+__all__ = ["RunExistsError", "check_out_dir", "write_text", "read_json", "json_data", "METRICS", "METRIC_LABELS",
+           "saved_importances", "best_on_validation"]
 
 #: The score reported per task; results keys are named after it.
 METRICS = {"classification": "accuracy", "regression": "r2"}
@@ -28,6 +28,14 @@ METRIC_LABELS = {"accuracy": "accuracy", "r2": "R^2"}
 
 class RunExistsError(FileExistsError):
     """The run directory already holds results; a second run never overwrites a first."""
+
+
+def check_out_dir(out: FsPath) -> None:
+    """Refuse an ``--out`` that names something other than a folder (a file, say), before
+    anything is read or written."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a directory: choose another --out (a folder, made if it "
+                         "does not exist, that holds the run's files).")
 
 
 def write_text(path: FsPath, text: str) -> None:
