@@ -37,7 +37,9 @@ def _planted(n=400, d=10, seed=0):
 @pytest.fixture(scope="module")
 def digits_cv():
     X, y = _digits()
-    return X, y, LassoNetClassifierCV(cv=3, **SMALL).fit(X, y)
+    # refit=False: the model is the full-data path's point at the chosen lambda (refit=True,
+    # the estimators' default since issue 15, is tested below)
+    return X, y, LassoNetClassifierCV(cv=3, refit=False, **SMALL).fit(X, y)
 
 
 # --------------------------------------------------------------------------- the rules
@@ -173,7 +175,7 @@ def cluster():
 
 def test_cv_on_a_cluster_equals_the_serial_cv(digits_cv, cluster):
     X, y, serial = digits_cv
-    par = LassoNetClassifierCV(cv=3, address=cluster, **SMALL).fit(X, y)
+    par = LassoNetClassifierCV(cv=3, address=cluster, refit=False, **SMALL).fit(X, y)
     np.testing.assert_array_equal(par.lambdas_, serial.lambdas_)
     np.testing.assert_array_equal(par.cv_scores_, serial.cv_scores_)
     assert (par.lambda_min_, par.lambda_1se_, par.best_lambda_) == (serial.lambda_min_, serial.lambda_1se_,
