@@ -13,7 +13,9 @@ a good selection. Designs, all on the same engine (``fit_path``), same settings:
   the body can still copy);
 - ``mask-raw``: ``plain-raw`` with masking noise: every training row appears twice with
   half of its inputs (drawn anew per copy) set to their mean, the targets clean (a
-  denoising autoencoder: a pixel can copy itself only when it is not masked).
+  denoising autoencoder: a pixel can copy itself only when it is not masked);
+- ``...+sgd``: the SGD path (lr 1e-2); ``...+rw``: the reweighted penalty (:func:`reweighted`,
+  what ``LassoNetAutoencoder(reweight=True)`` does).
 
 Each selection (top k of the path's ranking) is scored like the benchmark: held-out
 MSE of all raw pixels from the k kept ones with a ridge and an MLP decoder.
@@ -40,7 +42,7 @@ from deeplasso import LassoNet, PathConfig, fit_path  # noqa: E402
 from deeplasso.engine.steps import AutogradStep  # noqa: E402
 from unsupervised_selection import load_images, mlp_mse, ridge_mse, select_random, select_variance  # noqa: E402
 
-DESIGNS = ("plain", "plain-raw", "linear-raw", "diag-raw", "mask-raw", "plain+sgd", "plain-raw+sgd")
+DESIGNS = ("plain", "plain-raw", "linear-raw", "diag-raw", "mask-raw", "plain+sgd", "plain-raw+sgd", "plain-raw+sgd+rw")
 
 
 def digits_images(seed):
@@ -55,6 +57,9 @@ def digits_images(seed):
 
 def path_ranking(design, X, k, seed, hidden=(128,), multiplier=1.1, max_epochs=20, patience=3, lr=1e-3,
                  path_optimizer="same"):
+    reweight = design.endswith("+rw")
+    if reweight:  # a reweighted penalty (below)
+        design = design[:-3]
     if design.endswith("+sgd"):  # the reference's path: SGD with momentum after the dense model
         design, path_optimizer, lr = design[:-4], "sgd", 1e-2
     rng = np.random.default_rng(seed)
@@ -95,8 +100,11 @@ def path_ranking(design, X, k, seed, hidden=(128,), multiplier=1.1, max_epochs=2
             with torch.no_grad():
                 model.input_weight[:d][eye] = 0
             return AutogradStep(model, "regression", config.lr, penalty, cw)
+    callbacks = []
+    if reweight:
+        factory, callbacks = reweighted(d)
     path = fit_path(model, torch.as_tensor(inp_t), torch.as_tensor(Zt), torch.as_tensor(inp_v), torch.as_tensor(Zv),
-                    cfg, step_factory=factory)
+                    cfg, step_factory=factory, callbacks=callbacks)
     return path.ranking()[:k], len(path)
 
 
@@ -139,14 +147,18 @@ def exact_group_lasso(X, k, mult=1.1, iters=2000):
 def planted_study(seeds):
     from deeplasso import LassoNetAutoencoder
 
-    small = dict(hidden_dims=(16,), standardize="global", path_multiplier=1.1, max_epochs=20, patience=3, verbose=0)
+    small = dict(hidden_dims=(16,), standardize="global", path_multiplier=1.1, max_epochs=20, patience=3, verbose=0,
+                 reweight=False)
     variants = {"exact convex group lasso (linear)": None,
                 "LassoNet, Adam path (lr 1e-3)": dict(small, path_optimizer="same", lr=1e-3),
                 "LassoNet, Adam path (lr 1e-3, multiplier 1.02, 100 epochs, patience 5)":
                     dict(small, path_optimizer="same", lr=1e-3, path_multiplier=1.02, max_epochs=100, patience=5),
                 "LassoNet linear, Adam path": dict(small, hidden_dims=(), path_optimizer="same", lr=1e-3),
                 "LassoNet, SGD path (lr 0.05)": dict(small, path_optimizer="sgd", lr=0.05),
-                "LassoNet, SGD path (lr 0.01)": dict(small, path_optimizer="sgd", lr=0.01)}
+                "LassoNet, SGD path (lr 0.01)": dict(small, path_optimizer="sgd", lr=0.01),
+                "LassoNet, Adam path (lr 1e-3), reweighted": dict(small, path_optimizer="same", lr=1e-3, reweight=True),
+                "LassoNet, SGD path (lr 0.05), reweighted (the defaults)": dict(small, path_optimizer="sgd", lr=0.05,
+                                                                                reweight=True)}
     for name, kw in variants.items():
         found = []
         for seed in seeds:
@@ -158,6 +170,41 @@ def planted_study(seeds):
                                      .fit(X).support_)
             found.append(len(gen & set(idx.tolist())))
         print(f"{name}: generators kept (of 4) per seed {found}", flush=True)
+
+
+def reweighted(d, eps=0.1, gamma=1.0):
+    """A reweighted group penalty ``lambda * sum_j w_j ||theta_j||`` with
+    ``w_j = (m / (||theta_j|| + eps m))^gamma`` (m: the mean norm of the columns still in)
+    recomputed at every lambda from the current weights: a non-convex (log-like) penalty by
+    convex steps (Candes, Wakin, Boyd 2008), which lets one of several correlated columns
+    win. The weighted prox is ``w * prox(u / w)`` column by column (the hier-prox is
+    positively homogeneous), around the engine's own prox, on the autograd step."""
+    from deeplasso.engine import Callback
+
+    w = torch.ones(d)
+
+    def factory(model, config, device, penalty, cw):
+        prox = penalty.prox
+
+        def prox_w(t):
+            with torch.no_grad():
+                model.input_weight.div_(w)
+                prox(t)
+                model.input_weight.mul_(w)
+
+        penalty.prox = prox_w
+        return AutogradStep(model, "regression", config.lr, penalty, cw)
+
+    class Reweight(Callback):
+        def on_lambda_begin(self, trainer, step, lam):
+            with torch.no_grad():
+                norms = trainer.model.theta.detach().norm(dim=0).cpu()
+                alive = norms > 0
+                if step > 1 and alive.any():
+                    m = norms[alive].mean()
+                    w.copy_(torch.where(alive, (m / (norms + eps * m)) ** gamma, torch.ones_like(norms)))
+
+    return factory, [Reweight()]
 
 
 def main(argv=None):

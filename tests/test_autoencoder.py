@@ -7,8 +7,8 @@ from sklearn.base import clone
 
 from deeplasso import LassoNetAutoencoder
 
-#: the design of docs/unsupervised.md on a small problem: one unit for all columns, the SGD path
-SMALL = dict(hidden_dims=(16,), standardize="global", lr=0.05, path_multiplier=1.1,
+#: the defaults (one scale for all columns, the SGD path) at a small size
+SMALL = dict(hidden_dims=(16,), lr=0.05, path_multiplier=1.1,
              max_epochs=20, patience=3, verbose=0)
 
 
@@ -98,6 +98,7 @@ def test_params_clone_and_errors():
     assert LassoNetAutoencoder().get_params()["refit"] is True
     assert LassoNetAutoencoder().get_params()["n_features_to_select"] == 0.1
     assert LassoNetAutoencoder().get_params()["path_optimizer"] == "sgd"
+    assert LassoNetAutoencoder().get_params()["standardize"] == "global"
     ae.fit(X, np.zeros(len(X)))  # y is ignored
     assert clone(ae).get_params() == params
     assert ae.get_feature_names_out().tolist() == [f"x{i}" for i in np.flatnonzero(ae.support_)]
@@ -115,3 +116,38 @@ def test_pandas_feature_names():
     assert list(ae.feature_names_in_) == list(df.columns)
     assert len(ae.get_feature_names_out()) == 3
     assert ae.reconstruct(df).shape == X.shape
+
+
+def test_cli_fit_task_reconstruct(tmp_path):
+    """``deeplasso fit --task reconstruct`` on digits: the labels play no part in the
+    selection, the run directory is a fit run's plus the reconstructions."""
+    import json
+
+    from deeplasso.cli import main
+
+    out = tmp_path / "run"
+    argv = ["--threads", "1", "fit", "--task", "reconstruct", "--out", str(out), "--max-train", "400", "--max-epochs",
+            "5", "--retrain-max-epochs", "40", "--lr", "3e-3", "--path-multiplier", "1.5", "--hidden-dims", "16",
+            "--quiet"]
+    assert main(argv) in (0, 3)  # 3: a coarse path may be flagged as degenerate
+    for name in ("config.json", "path.npz", "results.json", "report.md", "importance.png", "r2.png",
+                 "reconstructions.npz", "reconstructions.png", "explorer.html"):
+        assert (out / name).exists(), name
+    res = json.loads((out / "results.json").read_text())
+    assert res["task"] == "reconstruct" and res["metric"] == "r2" and res["labels"] == "classification"
+    assert len(res["ranking"]) == 64 and [r["k"] for r in res["selection"]] == [32, 16, 8, 4]
+    top, rnd = [r["retrained_top_k"] for r in res["selection"]], [r["retrained_random_k"] for r in res["selection"]]
+    assert all(v <= 1 for v in top + rnd) and top[0] > 0.5 and np.mean(top) > np.mean(rnd)
+    assert all(0 < r["accuracy_top_k"] <= 1 for r in res["selection"])
+    with np.load(out / "reconstructions.npz") as z:
+        assert z["originals"].shape == (8, 64)
+        for k in z["ks"]:
+            kept, rec = z[f"kept_{k}"], z[f"reconstructed_{k}"]
+            assert kept.sum() == k and rec.shape == (8, 64)
+            np.testing.assert_allclose(rec[:, kept], z["originals"][:, kept], rtol=1e-6)
+    report = (out / "report.md").read_text()
+    assert "## Reconstruction from k features" in report and "reconstructions.png" in report
+    # the report is redrawn from the saved files alone
+    (out / "reconstructions.png").unlink()
+    assert main(["report", str(out)]) == 0
+    assert (out / "reconstructions.png").exists()

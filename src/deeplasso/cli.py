@@ -64,8 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--labels", default=None, metavar="FILE", help="labels .npy for a .npy --data file")
     f.add_argument("--target", default=None, metavar="COLUMN",
                    help="label column of a .csv (name or index) or .npy (index) file (default: the last column)")
-    f.add_argument("--task", default=None, choices=["classification", "regression", "auto"],
-                   help="default auto: classification for strings or few distinct integers, else regression")
+    f.add_argument("--task", default=None, choices=["classification", "regression", "auto", "reconstruct"],
+                   help="default auto: classification for strings or few distinct integers, else regression; "
+                        "reconstruct: unsupervised, keep the features that rebuild all of them (labels ignored; "
+                        "docs/unsupervised.md)")
     f.add_argument("--image-shape", type=_checked(_config.parse_image_shape), default=None, metavar="C,H,W",
                    help="pixel layout of --data features, e.g. 1,28,28, for an importance map (default: bars)")
     f.add_argument("--data-dir", default=None, help="folder holding one folder per data set (e.g. ../shared/data)")

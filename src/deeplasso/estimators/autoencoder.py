@@ -21,12 +21,67 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ..engine import AutogradStep, Callback
+from ..engine.trainer import SGD_MOMENTUM
 from .base import LassoNetBase
 
 __all__ = ["LassoNetAutoencoder"]
 
 #: the defaults that differ from LassoNetBase's (why: docs/unsupervised.md, docs/dev/autoencoder.md)
 _OWN_DEFAULTS = {"n_features_to_select": 0.1, "refit": True, "path_optimizer": "sgd", "lr": 1e-2}
+
+
+class Reweighting(Callback):
+    """The reweighted penalty of the autoencoder's path: ``lambda * sum_j w_j ||theta_j||``
+    with ``w_j = m / (||theta_j|| + eps m)`` (m: the mean norm of the columns still in),
+    recomputed from the current weights before every lambda step after the first (Candes,
+    Wakin, Boyd 2008: a log-like, non-convex penalty by convex steps).
+
+    The convex penalty has no reason to prefer one of several correlated columns, and a
+    reconstruction fits better from all of them, so neighbouring pixels are kept or dropped
+    together; with the weights, the strongest of a group is penalised less and the others
+    more, and one wins (docs/dev/autoencoder.md: on MNIST the kept pixels spread out and the
+    reconstruction error falls by a fifth).
+
+    The weighted prox is ``w * prox(u / w)`` column by column (the hier-prox is positively
+    homogeneous), around the engine's own prox; it needs a step that calls
+    ``penalty.prox`` after every update, so the path trains on the autograd step (about
+    2.7x the time of the C epoch on MNIST).
+    """
+
+    def __init__(self, eps: float = 0.1):
+        self.eps = float(eps)
+        self.weights: torch.Tensor | None = None
+
+    def on_path_begin(self, trainer, path):
+        model, penalty = trainer.model, trainer.penalty
+        w = model.input_weight
+        self.weights = torch.ones(w.shape[1], dtype=w.dtype, device=w.device)
+        prox = type(penalty).prox.__get__(penalty)  # the engine's own, unweighted
+
+        def weighted_prox(threshold):
+            with torch.no_grad():
+                w.div_(self.weights)
+                prox(threshold)
+                w.mul_(self.weights)
+
+        penalty.prox = weighted_prox
+        if not isinstance(trainer.step, AutogradStep):
+            old = trainer.step
+            trainer.step = AutogradStep(model, trainer.cfg.task, old.lr, penalty, old.cw,
+                                        optimizer=trainer.cfg.optimizer)
+            if path.points and trainer.sgd_path:  # resumed past the dense model: on the path's SGD already
+                trainer.step.use_sgd(SGD_MOMENTUM)
+
+    @torch.no_grad()
+    def on_lambda_begin(self, trainer, step, lam):
+        if step < 2 or self.weights is None:
+            return
+        norms = trainer.model.theta.norm(dim=0).to(self.weights.dtype)
+        alive = norms > 0
+        if bool(alive.any()):
+            m = norms[alive].mean()
+            self.weights.copy_(torch.where(alive, m / (norms + self.eps * m), torch.ones_like(norms)))
 
 
 class LassoNetAutoencoder(LassoNetBase):
@@ -58,6 +113,12 @@ class LassoNetAutoencoder(LassoNetBase):
         standard deviation 1: for columns in different units; the error then weighs
         every column alike (on pixels this selects worse than random: near-constant
         pixels become unit-variance noise, docs/dev/autoencoder.md). False: as given.
+    reweight : bool, default=True
+        Reweight the penalty before every lambda step, ``w_j = m / (||theta_j|| + 0.1 m)``
+        (:class:`Reweighting`), so that one of several correlated columns is kept rather
+        than all or none of them. False: the plain (convex) penalty, on the faster C
+        epoch. With ``reweight=True`` a path resumed from a checkpoint continues with a
+        fresh optimiser state, so it is not bit for bit the uninterrupted one.
     n_features_to_select : int or float, default=0.1
         Columns to keep (a float in (0, 1] is a fraction of them); the path stops
         there. None runs the path to the empty model and keeps the best validation
@@ -93,13 +154,15 @@ class LassoNetAutoencoder(LassoNetBase):
     _task = "regression"
     _parameter_constraints: dict = {**LassoNetBase._parameter_constraints,
                                     "target_columns": ["array-like", None],
-                                    "standardize": ["boolean", StrOptions({"global"})]}
+                                    "standardize": ["boolean", StrOptions({"global"})],
+                                    "reweight": ["boolean"]}
 
-    def __init__(self, hidden_dims=(100,), *, target_columns=None, standardize="global", **params):
+    def __init__(self, hidden_dims=(100,), *, target_columns=None, standardize="global", reweight=True, **params):
         params = {**_OWN_DEFAULTS, **params}
         super().__init__(hidden_dims, **params)
         self.target_columns = target_columns
         self.standardize = standardize
+        self.reweight = reweight
 
     # scikit-learn reads the parameters from the signature of __init__: every
     # LassoNetBase parameter (with this class's defaults) and the two of its own, so
@@ -108,7 +171,8 @@ class LassoNetAutoencoder(LassoNetBase):
     __init__.__signature__ = inspect.Signature(
         [p.replace(default=_OWN_DEFAULTS.get(p.name, p.default)) for p in _base]
         + [inspect.Parameter("target_columns", inspect.Parameter.KEYWORD_ONLY, default=None),
-           inspect.Parameter("standardize", inspect.Parameter.KEYWORD_ONLY, default="global")])
+           inspect.Parameter("standardize", inspect.Parameter.KEYWORD_ONLY, default="global"),
+           inspect.Parameter("reweight", inspect.Parameter.KEYWORD_ONLY, default=True)])
     del _base
 
     # ------------------------------------------------------------------ targets (the base's hooks)
@@ -195,8 +259,9 @@ class LassoNetAutoencoder(LassoNetBase):
         if X_val is not None:
             Zv = self._scaled(validate_data(self, X_val, reset=False, dtype=[np.float32, np.float64],
                                             ensure_all_finite=True))
+        own = [Reweighting()] if self.reweight else []
         super().fit(Z, Z[:, targets], X_val=Zv, y_val=None if Zv is None else Zv[:, targets],
-                    checkpoint=checkpoint, callbacks=callbacks)
+                    checkpoint=checkpoint, callbacks=[*own, *(callbacks or [])])
         if names is not None:  # the base saw the scaled numpy array, which has no names
             self.feature_names_in_ = names
         self.target_columns_ = targets

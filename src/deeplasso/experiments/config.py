@@ -206,7 +206,7 @@ def _threshold(value, name):
 
 _PARSERS = {
     "dataset": _string(), "data": _string(), "labels": _string(), "target": _target,
-    "task": _string({"classification", "regression"}, none=("auto",)),
+    "task": _string({"classification", "regression", "reconstruct"}, none=("auto",)),
     "image_shape": parse_image_shape, "data_dir": _string(),
     "normalize": _string({"train", "imagenet"}, none=("none",)),
     "val_fraction": _number(float, unit=True), "test_fraction": _number(float, unit=True),

@@ -128,6 +128,12 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
     data = prepare_data(settings)
     t_data = time.perf_counter() - t0
     d = data.X_train.shape[1]
+    if settings.task == "reconstruct":  # unsupervised: labels play no part in the selection (docs/unsupervised.md)
+        from .reconstruct import run_reconstruct
+
+        return run_reconstruct(settings, data, out, _estimator_params(settings, data), out / CHECKPOINT,
+                               lambda: _start(settings, out, overwrite, resume), t0, t_data,
+                               lambda msg: _say(settings, msg))
     metric = METRICS[data.task]
     Estimator = LassoNetClassifier if data.task == "classification" else LassoNetRegressor
     sel = Estimator(store_path_weights=True, **_estimator_params(settings, data))

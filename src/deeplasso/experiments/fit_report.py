@@ -8,7 +8,10 @@ from pathlib import Path as FsPath
 from .reporting import fmt, md_table, optional_plots
 from .rundir import METRIC_LABELS, saved_importances, write_text
 
-__all__ = ["draw_figures", "write_fit_report"]
+__all__ = ["draw_figures", "write_fit_report", "RECONSTRUCTIONS"]
+
+#: a reconstruct run's test samples, kept features and reconstructions (experiments/reconstruct.py)
+RECONSTRUCTIONS = "reconstructions.npz"
 
 
 def draw_figures(run_dir) -> list[str]:
@@ -42,7 +45,20 @@ def draw_figures(run_dir) -> list[str]:
         files.append(plots.accuracy_vs_features(curves, run_dir / f"{metric}.png", title=res["dataset"],
                                                 ylabel=f"test {METRIC_LABELS[metric]}"))
     files += _many_path_figures(run_dir, res)
+    if res.get("image_shape") and (run_dir / RECONSTRUCTIONS).exists():
+        files.append(_reconstruction_figure(plots, run_dir, res))
     return [str(f) for f in files]
+
+
+def _reconstruction_figure(plots, run_dir: FsPath, res: dict) -> str:
+    """``reconstructions.png``: test images, the top-k pixels kept and every pixel rebuilt
+    from them, at the k that ``reconstructions.npz`` holds."""
+    import numpy as np
+
+    with np.load(run_dir / RECONSTRUCTIONS) as z:
+        rows = {f"k = {int(k)}": (z[f"kept_{int(k)}"], z[f"reconstructed_{int(k)}"]) for k in z["ks"]}
+        return plots.reconstructions(z["originals"], rows, tuple(res["image_shape"]), run_dir / "reconstructions.png",
+                                     title=f"{res['dataset']}: test images rebuilt from the top-k pixels")
 
 
 def _read(file: FsPath) -> dict | None:
@@ -115,6 +131,28 @@ def _body_text(cfg: dict) -> str:
     return f"MLP {tuple(cfg['hidden_dims'])}"
 
 
+def _reconstruct_section(res: dict) -> list[str]:
+    """A reconstruct run's table (``deeplasso fit --task reconstruct``, docs/unsupervised.md)."""
+    acc = any("accuracy_top_k" in r for r in res["selection"])
+    return [
+        "## Reconstruction from k features",
+        "",
+        "Unsupervised selection: the path reconstructs every feature from the features it keeps, labels unused. "
+        "For each k, a decoder (a LassoNet of the same widths trained without penalty) rebuilds every test "
+        "feature from the top-k features by importance, and one from k random features: R^2 of all features at "
+        "once (1 - SSE / SS) and the mean squared error (in the normalised units), beside the path's own model "
+        "with at most k features that is best on validation."
+        + (" Accuracy: a plain MLP classifier trained on the top-k features (the labels' only use)." if acc else ""),
+        "",
+        md_table(["k", "fraction", "R^2 top-k", "R^2 random-k", "MSE top-k", "MSE random-k",
+                  "R^2 path (<= k, chosen on validation)"] + (["accuracy top-k"] if acc else []),
+                 [[r["k"], fmt(r["fraction"]), fmt(r["retrained_top_k"]), fmt(r["retrained_random_k"]),
+                   fmt(r["mse_top_k"], 4), fmt(r["mse_random_k"], 4), fmt(r["path_test_at_most_k"])]
+                  + ([fmt(r.get("accuracy_top_k"))] if acc else []) for r in res["selection"]]),
+        "",
+    ]
+
+
 def write_fit_report(run_dir) -> str:
     """``report.md`` of one ``deeplasso fit`` run, from its ``config.json`` and ``results.json``."""
     run_dir = FsPath(run_dir)
@@ -138,19 +176,24 @@ def write_fit_report(run_dir) -> str:
         f"{fmt(res[f'test_{metric}_best'])}.",
         "",
         *[line for w in res.get("warnings", []) for line in (f"**Warning: {w}**", "")],
-        f"## Test {label} against the number of features",
-        "",
-        f"Test {label} of a plain MLP (same hidden widths) retrained on the top-k features by LassoNet importance "
-        "and on k random features, and of the path's own model with at most k features that is best on "
-        "validation.",
-        "",
-        md_table(["k", "fraction", "top-k retrained", "random-k retrained", "path (<= k, chosen on validation)"],
-                 [[r["k"], fmt(r["fraction"]), fmt(r["retrained_top_k"]), fmt(r["retrained_random_k"]),
-                   fmt(r["path_test_at_most_k"])] for r in res["selection"]]),
-        "",
+        *(_reconstruct_section(res) if res.get("task") == "reconstruct" else [
+            f"## Test {label} against the number of features",
+            "",
+            f"Test {label} of a plain MLP (same hidden widths) retrained on the top-k features by LassoNet importance "
+            "and on k random features, and of the path's own model with at most k features that is best on "
+            "validation.",
+            "",
+            md_table(["k", "fraction", "top-k retrained", "random-k retrained", "path (<= k, chosen on validation)"],
+                     [[r["k"], fmt(r["fraction"]), fmt(r["retrained_top_k"]), fmt(r["retrained_random_k"]),
+                       fmt(r["path_test_at_most_k"])] for r in res["selection"]]),
+            "",
+        ]),
     ]
     if (run_dir / f"{metric}.png").exists():
         body += [f"![{label} against the number of features]({metric}.png)", ""]
+    if (run_dir / "reconstructions.png").exists():
+        body += ["![test images, the top-k pixels kept (the others in olive) and every pixel rebuilt from them]"
+                 "(reconstructions.png)", ""]
     if (run_dir / "importance.png").exists():
         body += ["## Feature importance", "",
                  "The lambda at which each feature left the path, "
