@@ -82,9 +82,6 @@ def reproduce(budget: str | Budget, out, data_dir=None, resume: bool = False, st
     out = FsPath(out)
     check_out_dir(out)
     state_file = out / "reproduce.json"
-    # everything is checked before the first byte is written: a refused reproduction leaves nothing
-    # that the corrected command would have to --resume
-    _check_data(tasks(budget, data_dir, studies))
     if state_file.exists() and _started(out):
         state = json.loads(state_file.read_text())
         if not resume:
@@ -97,6 +94,9 @@ def reproduce(budget: str | Budget, out, data_dir=None, resume: bool = False, st
         state = {"budget": json_data(budget), "data_dir": None if data_dir is None else str(data_dir),
                  "deeplasso": __version__, "torch": torch.__version__, "tasks": {}}
     state["studies"] = sorted(set(state.get("studies", [])) | set(studies))
+    # everything is checked before the first byte is written: a refused reproduction leaves nothing
+    # that the corrected command would have to --resume
+    _check_data(tasks(budget, data_dir, studies))
     out.mkdir(parents=True, exist_ok=True)
     write_json(state_file, state)
     todo = tasks(budget, data_dir, studies)
