@@ -151,3 +151,27 @@ def test_cli_fit_task_reconstruct(tmp_path):
     (out / "reconstructions.png").unlink()
     assert main(["report", str(out)]) == 0
     assert (out / "reconstructions.png").exists()
+
+
+def test_reweighted_path_resumes_as_uninterrupted(tmp_path):
+    """The reweighting's weights come from the model alone and the path trains on the
+    autograd step from its start, so a killed path resumed from its checkpoint ends as
+    the uninterrupted one."""
+    from deeplasso.engine import Callback
+
+    class Kill(Callback):
+        def on_point(self, trainer, step, point, path):
+            if step == 3:
+                raise KeyboardInterrupt
+
+    X, gen = planted(0)
+    ck = tmp_path / "ck.pt"
+    with pytest.raises(KeyboardInterrupt):
+        LassoNetAutoencoder(n_features_to_select=4, random_state=0, **SMALL).fit(X, checkpoint=ck, callbacks=[Kill()])
+    assert ck.exists()
+    resumed = LassoNetAutoencoder(n_features_to_select=4, random_state=0, **SMALL).fit(X, checkpoint=ck)
+    full = LassoNetAutoencoder(n_features_to_select=4, random_state=0, **SMALL).fit(X)
+    assert [p.lambda_ for p in resumed.path_] == [p.lambda_ for p in full.path_]
+    np.testing.assert_array_equal(resumed.feature_importances_, full.feature_importances_)
+    np.testing.assert_array_equal(resumed.support_, full.support_)
+    assert resumed.optimizer == "adam"  # the parameter is as given after fit
