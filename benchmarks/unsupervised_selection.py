@@ -199,8 +199,8 @@ def select_deeplasso(X, k, seed, *, settings=None, path_rows=None, **_):
 
 
 #: the LassoNetAutoencoder settings of the table (see docs/unsupervised.md)
-DEEPLASSO_SETTINGS = dict(hidden_dims=(128,), standardize="global", path_optimizer="sgd", lr=1e-2,
-                          path_multiplier=1.15, max_epochs=10, patience=3, batch_size=64)
+DEEPLASSO_SETTINGS = dict(hidden_dims=(128,), standardize="global", path_optimizer="sgd", lr=1e-2, reweight=True,
+                          path_multiplier=1.1, max_epochs=20, patience=3, batch_size=64)
 
 SELECT = {"random": select_random, "variance": select_variance, "laplacian": select_laplacian, "pca": select_pca,
           "concrete": select_concrete, "deeplasso": select_deeplasso}
