@@ -194,15 +194,6 @@ class LassoNetAutoencoder(LassoNetBase):
     def _encode_y(self, y, fitting: bool = True):
         return np.asarray(y, dtype=np.float64).reshape(len(y), -1)
 
-    def _n_outputs(self, y_enc) -> int:
-        return y_enc.shape[1]
-
-    def _y_tensor(self, y, dev):
-        return torch.as_tensor(np.asarray(y, dtype=np.float32), device=dev)
-
-    def _class_weight_tensor(self, y_enc):
-        return None
-
     def _score_outputs(self, z, y) -> float:
         """R^2 of all target columns at once, in the scaled units: ``1 - sum of squared
         errors / sum of squared deviations from the training means``. Each column counts

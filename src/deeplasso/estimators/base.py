@@ -417,6 +417,17 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
             out.append(self._score_outputs(z, y))
         return np.array(out)
 
+    # targets as float columns, no class weights (regression and reconstruction);
+    # the classifier overrides all three
+    def _n_outputs(self, y_enc) -> int:
+        return y_enc.shape[1]
+
+    def _y_tensor(self, y, dev):
+        return torch.as_tensor(np.asarray(y, dtype=np.float32), device=dev)
+
+    def _class_weight_tensor(self, y_enc):
+        return None
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 from sklearn.base import RegressorMixin
 
 from .base import LassoNetBase
@@ -62,15 +61,6 @@ class LassoNetRegressor(RegressorMixin, LassoNetBase):
     def _decode(self, z) -> np.ndarray:
         """Model outputs (standardised scale) on the target's own scale."""
         return np.asarray(z, dtype=np.float64) * self.y_scale_ + self.y_mean_
-
-    def _n_outputs(self, y_enc) -> int:
-        return y_enc.shape[1]
-
-    def _y_tensor(self, y, dev):
-        return torch.as_tensor(np.asarray(y, dtype=np.float32), device=dev)
-
-    def _class_weight_tensor(self, y_enc):
-        return None
 
     def _score_outputs(self, z, y) -> float:
         """R^2 of model outputs ``z`` (standardised scale) against ``y`` (its own scale)."""
