@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .settings import FitSettings
 
-__all__ = ["ConfigError", "FitRun", "resolve_fit", "read_config", "to_toml", "valid_keys",
+__all__ = ["ConfigError", "FitRun", "resolve_fit", "read_config", "read_toml", "to_toml", "valid_keys",
            "parse_dims", "parse_batch", "parse_lambda", "parse_image_shape"]
 
 
@@ -237,17 +237,23 @@ def valid_keys() -> list[str]:
 # --------------------------------------------------------------------------- reading, merging
 
 
+def read_toml(path, what: str = "config") -> dict:
+    """The tables of a TOML file. Raises FileNotFoundError ("no such {what} file") or
+    :class:`ConfigError` (not valid TOML)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such {what} file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
 def read_config(path) -> dict:
     """The checked values of a TOML config file (relative paths made relative to the
     file's folder).  Raises FileNotFoundError or :class:`ConfigError`."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such config file")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    table = dict(raw)
+    table = dict(read_toml(path))
     if isinstance(table.get("fit"), dict):
         table.update(table.pop("fit"))
     values = _check(table, where=f"{path}: ")

@@ -27,7 +27,6 @@ import io
 import itertools
 import json
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 
@@ -78,12 +77,7 @@ def read_sweep(path, out=None, quiet: bool = False) -> SweepPlan:
     here (an error names the combination), so a bad value fails before anything runs.
     Raises FileNotFoundError or :class:`~deeplasso.experiments.config.ConfigError`."""
     path = FsPath(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such sweep file")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise _config.ConfigError(f"{path}: not valid TOML: {exc}") from None
+    raw = _config.read_toml(path, "sweep")
     grid = raw.pop("sweep", None)
     if not isinstance(grid, dict) or not grid:
         raise _config.ConfigError(f"{path}: expected a [sweep] table of settings, each one value or a list of "
