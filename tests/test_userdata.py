@@ -371,3 +371,48 @@ def test_regression_csv_from_a_config_file_end_to_end(tmp_path, capsys):
     assert "test_r2" in res["path"][0] and "test_accuracy" not in res["path"][0]
     assert res["selection"][0]["retrained_top_k"] > 0.8  # retrained regressors, scored by R^2
     assert (out / "importance.png").exists() and (out / "r2.png").exists()
+
+
+def test_unlabeled_files_keep_every_column_as_a_feature(tmp_path):
+    """For unsupervised selection (``load_arrays(unlabeled=True)``): with no labels file,
+    no label column and no ``y`` key every column is a feature; labels that are given
+    are still read as labels."""
+    X, y = _xy(n=40, d=5)
+    np.save(tmp_path / "X.npy", X)
+    a = load_arrays(tmp_path / "X.npy", unlabeled=True)
+    assert a.task == "unlabeled" and a.X_train.shape == (40, 5) and a.target_name is None
+    np.testing.assert_allclose(a.X_train, X)
+    p = _write_csv(tmp_path / "d.csv", [f"c{j}" for j in range(5)], [[f"{v:.6f}" for v in r] for r in X])
+    b = load_arrays(p, unlabeled=True)
+    assert b.task == "unlabeled" and b.feature_names == tuple(f"c{j}" for j in range(5))
+    np.testing.assert_allclose(b.X_train, X, atol=1e-6)
+    np.savez(tmp_path / "X.npz", X=X)
+    c = load_arrays(tmp_path / "X.npz", unlabeled=True)
+    assert c.task == "unlabeled" and c.X_train.shape == (40, 5)
+    with pytest.raises(DataFormatError, match="no labels found"):
+        load_arrays(tmp_path / "X.npz")  # supervised: the labels are required
+    # labels that are there are read (and then score the kept features)
+    np.savez(tmp_path / "Xy.npz", X=X, y=y)
+    d = load_arrays(tmp_path / "Xy.npz", unlabeled=True)
+    assert d.task == "classification" and d.X_train.shape == (40, 5)
+    e = load_arrays(p, target="c4", unlabeled=True)
+    assert e.X_train.shape == (40, 4) and e.target_name == "c4"
+    # the split and standardisation treat the unlabeled data like a regression's features
+    s = standardize_arrays(split_arrays(a, 0.2, 0.2, random_state=0))
+    assert len(s.X_train) + len(s.X_val) + len(s.X_test) == 40 and s.task == "unlabeled"
+
+
+def test_cli_reconstruct_without_labels(tmp_path):
+    """``deeplasso fit --data X.csv --task reconstruct`` on a file with no label column:
+    all columns are features, and there is no accuracy to report."""
+    rng = np.random.default_rng(0)
+    G = rng.normal(size=(300, 3))
+    X = np.column_stack([G, G @ rng.normal(size=(3, 5)) + 0.05 * rng.normal(size=(300, 5))])
+    p = _write_csv(tmp_path / "sensors.csv", [f"s{j}" for j in range(8)], [[f"{v:.6f}" for v in r] for r in X])
+    out = tmp_path / "run"
+    assert main(["--threads", "1", "fit", "--data", str(p), "--task", "reconstruct", "--out", str(out), *QUICK]) in (0, 3)
+    res = json.loads((out / "results.json").read_text())
+    assert res["task"] == "reconstruct" and res["labels"] == "unlabeled" and res["n_features"] == 8
+    assert res["feature_names"] == [f"s{j}" for j in range(8)] and sorted(res["ranking"]) == list(range(8))
+    assert all("accuracy_top_k" not in r for r in res["selection"])
+    assert "## Reconstruction from k features" in (out / "report.md").read_text()

@@ -25,7 +25,9 @@ class ArrayData:
         regression.
     X_val, y_val, X_test, y_test : numpy.ndarray or None
         The other parts; ``None`` until given by the file or :func:`~deeplasso.data.split_arrays`.
-    task : {"classification", "regression"}
+    task : {"classification", "regression", "unlabeled"}
+        ``"unlabeled"``: read for unsupervised selection without labels
+        (``load_arrays(unlabeled=True)``); the ``y`` arrays are zeros.
     classes : tuple of str or None
         Class names (classification only).
     feature_names : tuple of str or None

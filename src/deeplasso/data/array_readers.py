@@ -78,8 +78,9 @@ def _load_npy(path, what="array") -> np.ndarray:
     return a
 
 
-def read_npz(path: Path):
-    """Parts and feature names of an ``.npz`` archive.
+def read_npz(path: Path, unlabeled: bool = False):
+    """Parts and feature names of an ``.npz`` archive (``unlabeled``: the labels may be
+    missing, each part's then ``(X, None)``).
 
     Returns
     -------
@@ -117,12 +118,17 @@ def read_npz(path: Path):
         found = {(r, p): find(r, p) for r, p in _NPZ_KEYS}
         if found[("X", "train")] is None:
             raise DataFormatError(path, f"no feature matrix found; keys found: {keys}; {expected}", fix)
-        if found[("y", "train")] is None:
+        if found[("y", "train")] is None and not unlabeled:
             raise DataFormatError(path, f"no labels found next to the features {found[('X', 'train')]!r}; "
                                   f"keys found: {keys}; {expected}", fix)
         parts = {}
         for p in PARTS:
             kx, ky = found[("X", p)], found[("y", p)]
+            if unlabeled and found[("y", "train")] is None:
+                ky = None
+                if kx is not None:
+                    parts[p] = (_npz_array(z, kx, path), None)
+                continue
             if (kx is None) != (ky is None):
                 have, lack = (kx, "y") if ky is None else (ky, "X")
                 raise DataFormatError(path, f"{have!r} has no matching {lack}_{p}; keys found: {keys}",
@@ -150,13 +156,16 @@ def _npz_array(z, key, path):
                               "store plain numeric (or string) arrays, no Python objects") from None
 
 
-def read_npy(path: Path, labels, target):
+def read_npy(path: Path, labels, target, unlabeled: bool = False):
     """Features, labels and the label source of a ``.npy`` matrix.
 
     The labels come from the file ``labels`` or else from column ``target``
-    (default: the last), which is then dropped from the features.
+    (default: the last), which is then dropped from the features; ``unlabeled``
+    with neither: every column is a feature and the labels are ``None``.
     """
     X = _load_npy(path, "feature matrix")
+    if unlabeled and labels is None and target is None:
+        return X, None, None
     if labels is not None:
         if target is not None:
             raise DataFormatError(path, "give either a labels file or a label column (target), not both",
@@ -190,8 +199,9 @@ def read_npy(path: Path, labels, target):
     return np.delete(X, j, axis=1), X[:, j], f"column {j}"
 
 
-def read_csv(path: Path, target):
-    """Features, labels, feature names (None without a header) and label column name of a CSV file."""
+def read_csv(path: Path, target, unlabeled: bool = False):
+    """Features, labels, feature names (None without a header) and label column name of a CSV file
+    (``unlabeled`` without ``target``: every column is a feature, labels and their name ``None``)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -225,11 +235,14 @@ def read_csv(path: Path, target):
         names = tuple(f"column {j}" for j in range(width))
     if not rows:
         raise DataFormatError(path, "the file holds a header but no data rows", "add one row per sample")
+    cells = np.array(rows, dtype=str)
+    if unlabeled and target is None:
+        X = _csv_numbers(path, cells, list(names), lines, None, None)
+        return X, None, names if header else None, None
     if width < 2:
         raise DataFormatError(path, "the file has a single column: no room for both features and a label",
                               "add the feature columns (and check the separator: , ; or tab)")
     j = _target_column(path, target, names, header)
-    cells = np.array(rows, dtype=str)
     feat_cols = [c for c in range(width) if c != j]
     X = _csv_numbers(path, cells[:, feat_cols], [names[c] for c in feat_cols], lines, j, names[j])
     y = _csv_labels(path, cells[:, j], names[j], lines)
@@ -309,8 +322,9 @@ def _diagnose_csv(path, cells, names, lines, target_name):
     if bad_cols:
         listed = ", ".join(f"{n!r} (line {ln}: {v!r})" for n, ln, v in bad_cols[:10])
         more = f" and {len(bad_cols) - 10} more" if len(bad_cols) > 10 else ""
+        label = "no label column" if target_name is None else f"the label column is {target_name!r}"
         raise DataFormatError(path, f"non-numeric feature column{'s' if len(bad_cols) > 1 else ''} {listed}{more} "
-                              f"(the label column is {target_name!r})",
+                              f"({label})",
                               "features must be numbers: encode categories as numbers (e.g. one-hot columns) "
                               "or drop those columns; if one of them is the label, choose it with --target NAME")
     r, c = missing[0]

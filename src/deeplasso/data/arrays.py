@@ -64,7 +64,7 @@ __all__ = [
 MAX_INFERRED_CLASSES = 20
 
 
-def load_arrays(path, *, labels=None, target=None, task=None, image_shape=None) -> ArrayData:
+def load_arrays(path, *, labels=None, target=None, task=None, image_shape=None, unlabeled=False) -> ArrayData:
     """Read a user data file (``.npz``, ``.npy``, ``.csv``/``.tsv``) and check it.
 
     Parameters
@@ -81,6 +81,11 @@ def load_arrays(path, *, labels=None, target=None, task=None, image_shape=None) 
         Default: inferred from the labels (:func:`infer_task`).
     image_shape : sequence of int, optional
         ``(C, H, W)`` (or ``(H, W)``) of the features, for importance maps.
+    unlabeled : bool
+        For unsupervised selection: labels are optional. With no ``labels`` file,
+        no ``target`` and (``.npz``) no ``y`` key, every column is a feature and
+        the result's ``task`` is ``"unlabeled"`` (its ``y`` arrays zeros);
+        labels that are given are read as usual.
 
     Returns
     -------
@@ -112,12 +117,12 @@ def load_arrays(path, *, labels=None, target=None, task=None, image_shape=None) 
         if target is not None:
             raise DataFormatError(path, "target (the label column) does not apply to .npz files",
                                   "store the labels under the key 'y'")
-        parts, names = read_npz(path)
+        parts, names = read_npz(path, unlabeled)
     elif suffix == ".npy":
-        X, y, target_name = read_npy(path, labels, target)
+        X, y, target_name = read_npy(path, labels, target, unlabeled)
         parts = {"train": (X, y)}
     else:
-        X, y, names, target_name = read_csv(path, target)
+        X, y, names, target_name = read_csv(path, target, unlabeled)
         parts = {"train": (X, y)}
     return _assemble(path, parts, names, target_name, task, image_shape)
 
@@ -196,7 +201,8 @@ def _assemble(path, parts, names, target_name, task, image_shape) -> ArrayData:
     for p, (X, y) in parts.items():
         suffix = "" if p == "train" else f"_{p}"
         Xs[p] = _check_X(path, X, f"X{suffix}")
-        ys[p] = _check_y(path, y, len(Xs[p]), f"y{suffix}")
+        if y is not None:
+            ys[p] = _check_y(path, y, len(Xs[p]), f"y{suffix}")
     shape_in = Xs["train"].shape[1:]
     for p in Xs:
         if Xs[p].shape[1:] != shape_in:
@@ -208,6 +214,11 @@ def _assemble(path, parts, names, target_name, task, image_shape) -> ArrayData:
     if names is not None and len(names) != d:
         raise DataFormatError(path, f"{len(names)} feature names for {d} features",
                               "give one name per feature (or none)")
+    if not ys:  # unlabeled (load_arrays(unlabeled=True)): zeros stand in for the labels
+        return ArrayData(task="unlabeled", classes=None, feature_names=names, image_shape=shp, source=str(path),
+                         target_name=None, **{k: v for p in Xs for k, v in
+                                              ((f"X_{p}", Xs[p].reshape(len(Xs[p]), -1)),
+                                               (f"y_{p}", np.zeros(len(Xs[p]))))})
     y_all = np.concatenate([ys[p] for p in ys]) if len(ys) > 1 else ys["train"]
     if task is None:
         task = infer_task(y_all)

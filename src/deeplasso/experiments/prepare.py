@@ -44,8 +44,11 @@ def _prepare_arrays(s: FitSettings) -> ArrayData:
         raise ValueError(f"{', '.join(image_only)} only appl{'ies' if len(image_only) < 2 else 'y'} to the built-in "
                          "data sets (--dataset), not to your own data file")
     split_seed = s.seed if s.split_seed is None else s.split_seed
-    task = None if s.task == "reconstruct" else s.task  # the labels are read, and ignored by the selection
-    data = load_arrays(s.data, labels=s.labels, target=s.target, task=task, image_shape=s.image_shape)
+    # reconstruct: labels are optional (without --labels/--target every column is a feature); labels
+    # that are given are read, play no part in the selection and score the kept features
+    reconstruct = s.task == "reconstruct"
+    data = load_arrays(s.data, labels=s.labels, target=s.target, task=None if reconstruct else s.task,
+                       image_shape=s.image_shape, unlabeled=reconstruct)
     data = split_arrays(data, s.val_fraction, s.test_fraction, random_state=split_seed)
     if s.max_train:
         data = subsample_train(data, s.max_train, random_state=split_seed)
