@@ -136,7 +136,9 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
                                lambda msg: _say(settings, msg))
     metric = METRICS[data.task]
     Estimator = LassoNetClassifier if data.task == "classification" else LassoNetRegressor
-    sel = Estimator(store_path_weights=True, **_estimator_params(settings, data))
+    # refit=False: the run's fitted model is the path point best on validation (the paper's
+    # protocol); the plain networks retrained on the top-k features below are the refits
+    sel = Estimator(store_path_weights=True, refit=False, **_estimator_params(settings, data))
     sel.check_parameters(d)
     _say(settings, f"data: {len(data.y_train)}/{len(data.y_val)}/{len(data.y_test)} train/validation/test samples, "
                    f"{d} features, {data.task} ({t_data:.1f} s)")
