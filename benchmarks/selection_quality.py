@@ -156,6 +156,14 @@ def reference_ranking(P, seed, args):
 
 
 def stg_ranking(P, seed, args):
+    import collections
+    import collections.abc
+
+    # stg 0.1.2 (the last release) still reads collections.Sequence/Set/Mapping/Iterable, moved to
+    # collections.abc (and removed from collections) in Python 3.10
+    for name in ("Sequence", "Set", "Mapping", "Iterable"):
+        if not hasattr(collections, name):
+            setattr(collections, name, getattr(collections.abc, name))
     from stg import STG
 
     Xtr, ytr, Xva, yva = P.data[:4]
