@@ -43,6 +43,13 @@ def test_smoke_budget_reproduces_every_table_and_figure(smoke_run):
     # the paper's numbers stand beside ours
     assert "61.2" in report and "30.2" in report and "12591" not in report  # smoke grid: 1, 100, auto
     assert "9743" in report and "5130" in report
+    # the paper's protocol (this run) beside the estimators' defaults, the benchmark's winners
+    settings = report[report.index("## Settings"):]
+    assert "| path_multiplier | `1.5` | auto |" in settings and "| refit | `False` | `True` |" in settings
+    # each selection task kept the protocol: the fitted model is the path point best on validation
+    res0 = json.loads((out / "selection/cifar10/deep/seed0/results.json").read_text())
+    best = res0["path"][res0["best_index"]]
+    assert res0["test_accuracy_best"] == best["test_accuracy"]
     # every table row of the selection study has numbers for both bodies and all fractions
     res = json.loads((out / "selection/cifar10/deep/seed0/results.json").read_text())
     assert res["n_train"] == 600 and res["n_features"] == 3072
