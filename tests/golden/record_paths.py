@@ -1,8 +1,12 @@
 """Record the golden digests of the digits paths that tests/test_path_golden.py checks.
 
-The digests were written by this script from the code as it was before the engine
-redesign (commit 351ac21); rerun it only when a change of the paths is intended, and
-say so in the CHANGELOG:  python tests/golden/record_paths.py
+The digests in ``paths.json`` were written by this script from the code as it was before
+the engine redesign (commit 351ac21), on the machine of then. The float bits of a path
+depend on the CPU's kernels (MKL and oneDNN pick code by instruction set and vendor), so
+``paths_by_machine.json`` holds the same cases recorded on other machines, keyed by
+:func:`machine`. Rerun it only when a change of the paths is intended (and say so in the
+CHANGELOG), or to record a new kind of machine from code that passes the test on a recorded
+one:  python tests/golden/record_paths.py [--machine] [CASE ...]
 """
 
 from __future__ import annotations
@@ -17,6 +21,23 @@ from sklearn.datasets import load_digits
 
 HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE / "paths.json"
+BY_MACHINE = HERE / "paths_by_machine.json"
+
+
+def machine() -> str:
+    """What a path's float bits depend on besides the code: the CPU (architecture, model
+    name, the instruction set torch uses) and torch's version."""
+    import platform
+
+    import torch
+
+    model = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"{platform.machine()} | {model} | {torch.backends.cpu.get_cpu_capability()} | torch {torch.__version__}"
 
 # (name, estimator parameters): small, fast and covering every step implementation
 BASE = dict(hidden_dims=(16,), path_multiplier=1.15, max_epochs=15, patience=3, verbose=0, random_state=0,
@@ -77,9 +98,18 @@ def run(name: str) -> dict:
 
 
 if __name__ == "__main__":
-    names = sys.argv[1:] or list(CASES)
-    record = json.loads(OUT.read_text()) if OUT.exists() else {}
+    args = sys.argv[1:]
+    by_machine = "--machine" in args
+    names = [a for a in args if a != "--machine"] or list(CASES)
+    if by_machine:
+        machines = json.loads(BY_MACHINE.read_text()) if BY_MACHINE.exists() else {}
+        record = machines.setdefault(machine(), {})
+    else:
+        record = json.loads(OUT.read_text()) if OUT.exists() else {}
     for name in names:
         record[name] = run(name)
         print(name, record[name]["n_points"], record[name]["digest"][:12], flush=True)
-    OUT.write_text(json.dumps(record, indent=1) + "\n")
+    if by_machine:
+        BY_MACHINE.write_text(json.dumps(machines, indent=1) + "\n")
+    else:
+        OUT.write_text(json.dumps(record, indent=1) + "\n")
