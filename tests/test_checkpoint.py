@@ -20,11 +20,11 @@ class Crash(RuntimeError):
     pass
 
 
-def _engine_inputs(data, fast=True, path_optimizer="same"):
+def _engine_inputs(data, fast=True, path_optimizer="same", dense_lr=None):
     X, y = data
     t = torch.as_tensor
     cfg = PathConfig(lr=3e-3, max_epochs=10, patience=3, path_multiplier=1.5, batch_size=32, seed=3,
-                     store_weights=True, fast=fast, path_optimizer=path_optimizer)
+                     store_weights=True, fast=fast, path_optimizer=path_optimizer, dense_lr=dense_lr)
     torch.manual_seed(0)
     model = LassoNet(10, 2, (8,))
     return model, t(X[:200]), t(y[:200]), t(X[200:]), t(y[200:]), cfg
@@ -40,11 +40,11 @@ def _same(p, q):
             np.testing.assert_array_equal(a.state[k], b.state[k])
 
 
-@pytest.mark.parametrize("fast", [True, False])
-@pytest.mark.parametrize("crash_at", [0, 3])
-@pytest.mark.parametrize("path_optimizer", ["same", "sgd"])
-def test_resume_after_crash_is_bit_for_bit(data, tmp_path, fast, crash_at, path_optimizer):
-    full = fit_path(*_engine_inputs(data, fast, path_optimizer))
+@pytest.mark.parametrize("fast, crash_at, path_optimizer, dense_lr",
+                         [(fast, c, o, None) for fast in (True, False) for c in (0, 3) for o in ("same", "sgd")]
+                         + [(True, 3, o, dl) for o in ("same", "sgd") for dl in (1e-3, "auto")])
+def test_resume_after_crash_is_bit_for_bit(data, tmp_path, fast, crash_at, path_optimizer, dense_lr):
+    full = fit_path(*_engine_inputs(data, fast, path_optimizer, dense_lr))
     ckpt = tmp_path / "ckpt.pt"
 
     def die(i, point, model):
@@ -52,10 +52,10 @@ def test_resume_after_crash_is_bit_for_bit(data, tmp_path, fast, crash_at, path_
             raise Crash
 
     with pytest.raises(Crash):
-        fit_path(*_engine_inputs(data, fast, path_optimizer), callback=die, checkpoint=ckpt)
+        fit_path(*_engine_inputs(data, fast, path_optimizer, dense_lr), callback=die, checkpoint=ckpt)
     assert ckpt.exists() == (crash_at > 0)  # the dense point's checkpoint comes after lambda_start
     seen = []
-    resumed = fit_path(*_engine_inputs(data, fast, path_optimizer), checkpoint=ckpt,
+    resumed = fit_path(*_engine_inputs(data, fast, path_optimizer, dense_lr), checkpoint=ckpt,
                        callback=lambda i, p, m: seen.append(i))
     _same(full, resumed)
     assert resumed.meta["lambda_start_used"] == full.meta["lambda_start_used"]

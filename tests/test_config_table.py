@@ -47,6 +47,7 @@ ESTIMATOR_DIFFERENCES = {
     "path_multiplier": ("auto", 1.02, "adaptive steps, fine near n_features_to_select; the engine a fixed ratio"),
     "steps_per_epoch": ("auto", None, "an epoch of at least a batch-64 pass's steps; the engine one pass"),
     "path_optimizer": ("auto", "same", "SGD for full batch; the engine goes on with the optimizer"),
+    "dense_lr": ("auto", None, "the dense model at lr or lr/10, the better on validation; the engine at lr"),
 }
 
 #: Estimator parameters passed to PathConfig under another name:
@@ -181,7 +182,7 @@ def test_estimator_parameters_reach_the_path_config():
     given = dict(M=3.0, lambda_start=0.5, path_multiplier=1.5, lambda_max=7.0, lr=0.02, optimizer="sgd",
                  path_optimizer="sgd", batch_size=16, max_epochs=7, patience=2, tol=0.25, verbose=0,
                  groups=[[0, 1], [2], [3], [4], [5]], n_features_to_select=2, store_path_weights=True,
-                 dense_max_epochs=9, dense_patience=4, steps_per_epoch=3,
+                 dense_max_epochs=9, dense_patience=4, dense_lr=0.005, steps_per_epoch=3,
                  class_weight="balanced")
     assert set(given) == (set(CLF_DEFAULTS) & set(PATH_DEFAULTS)) | set(ESTIMATOR_RENAMED) - {"random_state"}
     rng = np.random.default_rng(0)

@@ -106,3 +106,66 @@ def test_estimator_auto_path_optimizer_is_sgd_for_full_batch_only():
             LassoNetClassifier(batch_size=batch, path_optimizer="auto", verbose=0, device="cpu").fit(
                 X.numpy(), y.numpy(), callbacks=[Read()])
     assert [s[0] for s in seen] == ["sgd", "same"]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_dense_lr_trains_the_dense_model_only(fast):
+    """``dense_lr``: the dense model is the one a path at that lr starts with; the lambda
+    steps then train at ``lr`` (a fresh optimiser); ``dense_lr == lr`` is the plain path."""
+    X, y = _data(n=200)
+    base = dict(max_epochs=8, patience=3, lambda_start=0.5, path_multiplier=1.5, batch_size=32, store_weights=True,
+                fast=fast, seed=1)
+
+    def run(**kw):
+        torch.manual_seed(0)
+        return fit_path(LassoNet(6, 2, (4,)), X[:150], y[:150], X[150:], y[150:], PathConfig(**{**base, **kw}))
+
+    slow, fast_path, mixed = run(lr=1e-4), run(lr=1e-2), run(lr=1e-2, dense_lr=1e-4)
+    for k in slow[0].state:  # the same dense model as a path run at dense_lr
+        np.testing.assert_array_equal(mixed[0].state[k], slow[0].state[k])
+    assert not np.array_equal(mixed[0].state["input_weight"], fast_path[0].state["input_weight"])
+    # the lambda steps move at lr: after the first one the weights are far from the slow path's
+    moved = np.abs(mixed[1].state["input_weight"] - mixed[0].state["input_weight"]).max()
+    moved_slow = np.abs(slow[1].state["input_weight"] - slow[0].state["input_weight"]).max()
+    assert moved > 5 * moved_slow
+    same = run(lr=1e-2, dense_lr=1e-2)
+    assert [p.lambda_ for p in same] == [p.lambda_ for p in fast_path]
+    for a, b in zip(same, fast_path):
+        np.testing.assert_array_equal(a.state["input_weight"], b.state["input_weight"])
+
+
+def test_estimators_pass_dense_lr_and_refuse_nonsense():
+    X, y = _data(n=150)
+    X, y = X.numpy(), y.numpy()
+    est = LassoNetClassifier(hidden_dims=(4,), dense_lr=1e-4, lambda_start=0.5, path_multiplier=2.0, max_epochs=5,
+                             random_state=0).fit(X, y)
+    assert est.path_.meta["dense_lr"] == 1e-4 and est.path_.meta["lr"] == 1e-3
+    with pytest.raises(ValueError, match="dense_lr"):
+        LassoNetClassifier(dense_lr=0.0).fit(X, y)
+
+
+def test_auto_dense_lr_keeps_the_better_of_lr_and_a_tenth():
+    """``dense_lr="auto"`` is the path of ``dense_lr=None`` where the dense model at ``lr``
+    validates better, and the path of ``dense_lr=lr/10`` where that one does, bit for bit."""
+    X, y = _data(n=200)
+    base = dict(max_epochs=8, patience=3, lambda_start=0.5, path_multiplier=1.5, batch_size=32, store_weights=True,
+                seed=1)
+
+    def run(**kw):
+        torch.manual_seed(0)
+        return fit_path(LassoNet(6, 2, (4,)), X[:150], y[:150], X[150:], y[150:], PathConfig(**{**base, **kw}))
+
+    def same(p, q):
+        assert [a.lambda_ for a in p] == [b.lambda_ for b in q]
+        for a, b in zip(p, q):
+            for k in a.state:
+                np.testing.assert_array_equal(a.state[k], b.state[k])
+
+    # lr 1e-2 over 8 epochs beats a tenth of it: auto is the plain path
+    auto, plain = run(lr=1e-2, dense_lr="auto"), run(lr=1e-2)
+    assert auto.meta["dense_lr_used"] == 1e-2
+    same(auto, plain)
+    # lr 100 is far too large for the dense model: auto takes 10's dense model and goes on at 100
+    auto, tenth, big = run(lr=100.0, dense_lr="auto"), run(lr=100.0, dense_lr=10.0), run(lr=100.0)
+    assert auto.meta["dense_lr_used"] == pytest.approx(10.0) and auto[0].val_loss < big[0].val_loss
+    same(auto, tenth)

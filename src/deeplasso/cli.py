@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="epochs of the plain networks retrained on k features (default 100)")
     f.add_argument("--patience", type=int, default=None, help="early-stopping patience (default 5)")
     f.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-3)")
+    f.add_argument("--dense-lr", type=_checked(_config.parse_dense_lr), default=None,
+                   help="learning rate of the dense model: 'auto' (lr or lr/10, whichever validates better), "
+                        "'none' (lr) or a number (default auto)")
     f.add_argument("--normalize", default=None, choices=["train", "imagenet", "none"],
                    help="standardisation statistics (default train: the training split's; per channel for the "
                         "built-in images, per feature for --data)")

@@ -166,7 +166,10 @@ class _PathRun:
         """Train at ``lam`` and append the point."""
         t0 = time.perf_counter()
         try:
-            epochs, val = self.trainer.train_lambda(lam, max_epochs, step, self.hooks)
+            if step == 0:  # the dense model, at dense_lr
+                epochs, val, self.path.meta["dense_lr_used"] = self.trainer.train_dense(max_epochs, 0, self.hooks)
+            else:
+                epochs, val = self.trainer.train_lambda(lam, max_epochs, step, self.hooks)
         except FloatingPointError as exc:
             raise NonFiniteLossError(
                 f"non-finite loss at lambda step {step} (lambda={lam:.4g}): {exc}. The path computed so far "
@@ -259,5 +262,5 @@ def refit(
             else:
                 trainer.penalty.held_out = ~keep
         # as for the dense model (step 0), any improvement counts: a plateau early on does not stop it
-        epochs, (_, vl, vs) = trainer.train_lambda(0.0, dense_epochs(config), step=0)
+        epochs, (_, vl, vs), _ = trainer.train_dense(dense_epochs(config))
     return epochs, vl, vs

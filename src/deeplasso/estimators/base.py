@@ -66,6 +66,7 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         tol: float = 0.01,
         dense_max_epochs: int | None = None,
         dense_patience: int | None = None,
+        dense_lr: float | str | None = "auto",
         steps_per_epoch: int | str | None = "auto",
         lr: float = 1e-3,
         optimizer="adam",
@@ -95,6 +96,7 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         self.tol = tol
         self.dense_max_epochs = dense_max_epochs
         self.dense_patience = dense_patience
+        self.dense_lr = dense_lr
         self.steps_per_epoch = steps_per_epoch
         self.lr = lr
         self.optimizer = optimizer
@@ -130,6 +132,7 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         "tol": [Interval(Real, 0, 1, closed="left")],
         "dense_max_epochs": [Interval(Integral, 1, None, closed="left"), None],
         "dense_patience": [Interval(Integral, 1, None, closed="left"), None],
+        "dense_lr": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither"), None],
         "steps_per_epoch": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions({"adam", "adamw", "sgd", "rmsprop"}), callable],
@@ -155,7 +158,7 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
     #: numeric parameters; scikit-learn's intervals take True and False as 1 and 0
     _NUMBERS = ("hidden_dims", "conv_channels", "pixel_channels", "M", "lambda_start", "path_multiplier",
                 "lambda_max", "n_features_to_select", "batch_size", "max_epochs", "patience", "tol", "lr",
-                "dense_max_epochs", "dense_patience", "steps_per_epoch",
+                "dense_max_epochs", "dense_patience", "dense_lr", "steps_per_epoch",
                 "dropout", "validation_fraction")
 
     def _validate_params(self):
@@ -289,6 +292,7 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
             tol=float(self.tol), n_features_stop=k_stop, groups=self.groups,
             dense_max_epochs=None if self.dense_max_epochs is None else int(self.dense_max_epochs),
             dense_patience=None if self.dense_patience is None else int(self.dense_patience),
+            dense_lr=self.dense_lr if self.dense_lr in (None, "auto") else float(self.dense_lr),
             steps_per_epoch=self.steps_per_epoch if self.steps_per_epoch in (None, "auto")
             else int(self.steps_per_epoch),
             class_weight=self._class_weight_tensor(y_tr),

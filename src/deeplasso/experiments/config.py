@@ -109,6 +109,21 @@ def parse_lambda(value, name="lambda_start"):
     return x
 
 
+def parse_dense_lr(value, name="dense_lr"):
+    """``"auto"``, ``"none"`` (None: the dense model at ``lr``) or a positive number."""
+    if value is None or isinstance(value, str) and value.lower() == "none":
+        return None
+    if value == "auto":
+        return value
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = math.nan
+    if isinstance(value, bool) or not x > 0 or math.isinf(x):
+        raise ValueError(f"{name}: expected 'auto', 'none' or a positive number, got {value!r}")
+    return x
+
+
 def _number(kind, positive=False, unit=False):
     def parse(value, name):
         if isinstance(value, str):
@@ -213,6 +228,7 @@ _PARSERS = {
     "hidden_dims": parse_dims, "batch_size": parse_batch, "M": _hierarchy,
     "lambda_start": parse_lambda, "path_multiplier": _number(float, positive=True),
     "max_epochs": _number(int, positive=True), "patience": _number(int), "lr": _number(float, positive=True),
+    "dense_lr": parse_dense_lr,
     "fractions": _fractions, "retrain_hidden_dims": parse_dims,
     "retrain_max_epochs": _number(int, positive=True), "seed": _number(int),
     "max_train": _number(int, positive=True),

@@ -233,7 +233,7 @@ def _estimator_params(settings: FitSettings, data) -> dict:
     return dict(
         hidden_dims=settings.hidden_dims, batch_size=settings.batch_size, M=settings.M,
         lambda_start=settings.lambda_start, path_multiplier=settings.path_multiplier,
-        max_epochs=settings.max_epochs, patience=settings.patience, lr=settings.lr,
+        max_epochs=settings.max_epochs, patience=settings.patience, lr=settings.lr, dense_lr=settings.dense_lr,
         random_state=settings.seed, verbose=settings.verbose, device="cpu",
         body=settings.body, conv_channels=settings.conv_channels,
         image_shape=None if settings.body == "mlp" or data.image_shape is None else tuple(data.image_shape),
