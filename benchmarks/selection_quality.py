@@ -170,7 +170,7 @@ def stg_ranking(P, seed, args):
     torch.manual_seed(seed)
     model = STG(task_type="classification", input_dim=Xtr.shape[1], output_dim=int(ytr.max()) + 1,
                 hidden_dims=list(P.hidden), activation="relu", optimizer="Adam", learning_rate=1e-3,
-                batch_size=Xtr.shape[0], feature_selection=True, sigma=0.5, lam=args.stg_lam, random_state=seed,
+                batch_size=Xtr.shape[0] if args.stg_batch is None else args.stg_batch, feature_selection=True, sigma=0.5, lam=args.stg_lam, random_state=seed,
                 device="cpu")
     model.fit(Xtr, ytr, nr_epochs=args.stg_epochs, valid_X=Xva, valid_y=yva, print_interval=10 ** 9)
     prob = model.get_gates(mode="prob")
@@ -290,6 +290,8 @@ def main():
     ap.add_argument("--ref-lambda-start", type=float, default=None)
     ap.add_argument("--stg-lam", type=float, default=0.5)
     ap.add_argument("--stg-epochs", type=int, default=2000)
+    ap.add_argument("--stg-batch", type=int, default=None, help="STG's batch size (default: full batch; CIFAR-10 "
+                    "needs mini-batches, e.g. 256 with --stg-epochs 30)")
     args = ap.parse_args()
     batch = None if args.batch_size.lower() == "none" else int(args.batch_size)
     if args.table:
