@@ -10,8 +10,9 @@ from .cv import LassoNetClassifierCV, LassoNetRegressorCV
 from .stability import stability_selection
 from .versions import __version__, show_versions
 from .engine import (
-    CheckpointMismatchError, FeatureGroups, LassoNet, NonFiniteLossError, Path, PathConfig, PathPoint, PlainMLP,
-    cnn_body, fit_path, hier_prox, hier_prox_grouped, make_groups, mlp_body, refit,
+    CheckpointMismatchError, DegeneratePathWarning, FeatureGroups, LassoNet, NonFiniteLossError, Path, PathConfig,
+    PathFormatError, PathPoint, PlainMLP, cnn_body, fit_path, hier_prox, hier_prox_grouped, make_groups, mlp_body,
+    refit,
 )
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "refit",
     "NonFiniteLossError",
     "CheckpointMismatchError",
+    "PathFormatError",
+    "DegeneratePathWarning",
     "hier_prox",
     "hier_prox_grouped",
     "make_groups",
