@@ -169,3 +169,28 @@ def test_auto_dense_lr_keeps_the_better_of_lr_and_a_tenth():
     auto, tenth, big = run(lr=100.0, dense_lr="auto"), run(lr=100.0, dense_lr=10.0), run(lr=100.0)
     assert auto.meta["dense_lr_used"] == pytest.approx(10.0) and auto[0].val_loss < big[0].val_loss
     same(auto, tenth)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_the_path_after_a_slower_dense_model_runs_at_lr_with_its_moments(fast):
+    """After the dense model at ``dense_lr`` the step is at ``lr`` (torch's optimisers
+    included, whose saved state holds a step size) and keeps the dense run's moments."""
+    from deeplasso.engine.trainer import Trainer
+
+    X, y = _data(n=100)
+    torch.manual_seed(0)
+    cfg = PathConfig(lr=1e-2, dense_lr=1e-4, fast=fast, batch_size=32)
+    tr = Trainer(LassoNet(6, 2, (4,)), X, y, X, y, cfg, torch.Generator().manual_seed(0))
+    assert tr.step.lr == 1e-4
+    tr.run_epoch(0.0)
+    before = tr.step.state_dict()
+    tr.begin_path()
+    assert tr.step.lr == 1e-2
+    if not fast:
+        assert all(g["lr"] == 1e-2 for g in tr.step.opt.param_groups)
+    after = tr.step.state_dict()
+    moments = (lambda st: [v for v in st["state"].values()]) if not fast else (lambda st: [st])
+    for a, b in zip(moments(before), moments(after)):
+        for k in a:
+            if isinstance(a[k], torch.Tensor):
+                assert torch.equal(a[k], b[k]), k

@@ -108,18 +108,21 @@ class Trainer:
         dense model at another ``dense_lr``, a new step at ``lr`` (fresh optimiser state);
         with ``path_optimizer="sgd"``, SGD with momentum (fresh buffer) at ``lr``."""
         if self.step.lr != float(self.cfg.lr):
-            self.use_lr(self.cfg.lr)
+            self.use_lr(self.cfg.lr, keep_state=True)
         if self.sgd_path:
             self.step.use_sgd(SGD_MOMENTUM)
 
-    def use_lr(self, lr: float) -> None:
-        """From now on train with a new step at ``lr`` (fresh optimiser state; the active
-        set, if any, kept)."""
-        active = self.step.active
+    def use_lr(self, lr: float, keep_state: bool = False) -> None:
+        """From now on train with a new step at ``lr``: a fresh optimiser state, or with
+        ``keep_state`` the current one's (Adam's moments and step count); the active set,
+        if any, kept."""
+        active, state = self.step.active, self.step.state_dict() if keep_state else None
         self.step = self._step_factory(self.model, replace(self.cfg, lr=float(lr)), self.X.device, self.penalty,
                                        self.cw)
         if active is not None:
             self.step.set_active(active)
+        if state is not None:
+            self.step.load_state_dict(state)
 
     def set_active(self, active: torch.Tensor | None) -> None:
         """Train only the input columns ``active`` (the step must support it)."""
@@ -207,7 +210,8 @@ class Trainer:
         ``dense_lr="auto"``: from the same weights and batch order, a run at
         ``AUTO_DENSE_LR * lr`` and then one at ``lr``; the one of lower validation loss is
         kept (a run whose loss stops being finite loses). When the run at ``lr`` is kept the
-        training goes on exactly as without ``dense_lr``; else with a new step at ``lr``."""
+        training goes on exactly as without ``dense_lr``; else at ``lr`` from the slower
+        run's weights and optimiser state."""
         if self.cfg.dense_lr != "auto":
             epochs, val = self.train_lambda(0.0, max_epochs, step, callbacks)
             return epochs, val, self.step.lr
@@ -217,7 +221,7 @@ class Trainer:
         self.use_lr(AUTO_DENSE_LR * lr)
         try:
             epochs, val = self.train_lambda(0.0, max_epochs, step, callbacks)
-            slow = (epochs, val, self.snapshot(), self.gen.get_state())
+            slow = (epochs, val, self.snapshot(), self.gen.get_state(), self.step.state_dict())
         except FloatingPointError:
             pass
         self.restore(start)
@@ -231,10 +235,11 @@ class Trainer:
             val = None
         if val is not None and (slow is None or val[1] <= slow[1][1]):
             return epochs, val, lr
-        epochs, val, weights, state = slow
+        epochs, val, weights, gen_state, opt_state = slow
         self.restore(weights)
-        self.gen.set_state(state)
-        self.use_lr(lr)  # the path goes on at lr, with a fresh optimiser state
+        self.gen.set_state(gen_state)
+        self.use_lr(lr)
+        self.step.load_state_dict(opt_state)  # the path goes on at lr with the slower run's moments
         return epochs, val, AUTO_DENSE_LR * lr
 
     def make_point(self, lam: float, epochs: int, val: tuple, seconds: float) -> PathPoint:

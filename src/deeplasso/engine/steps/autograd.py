@@ -64,3 +64,5 @@ class AutogradStep(Step):
 
     def load_state_dict(self, state: dict) -> None:
         self.opt.load_state_dict(state)
+        for group in self.opt.param_groups:  # the moments, not the saved step size: this step's lr
+            group["lr"] = self.lr
