@@ -416,3 +416,12 @@ def test_cli_reconstruct_without_labels(tmp_path):
     assert res["feature_names"] == [f"s{j}" for j in range(8)] and sorted(res["ranking"]) == list(range(8))
     assert all("accuracy_top_k" not in r for r in res["selection"])
     assert "## Reconstruction from k features" in (out / "report.md").read_text()
+
+
+def test_dense_lr_setting_reads_auto_none_and_numbers():
+    from deeplasso.experiments.config import parse_dense_lr
+
+    assert parse_dense_lr("auto") == "auto" and parse_dense_lr("none") is None and parse_dense_lr("1e-4") == 1e-4
+    for bad in ("fast", 0, -1e-3, True):
+        with pytest.raises(ValueError, match="dense_lr: expected 'auto', 'none' or a positive number"):
+            parse_dense_lr(bad)

@@ -96,7 +96,7 @@ def parse_batch(value, name="batch_size"):
     return value
 
 
-def parse_lambda(value, name="lambda_start"):
+def parse_lambda(value, name="lambda_start", expected="'auto' or a positive number"):
     """``"auto"`` or a positive number."""
     if value == "auto":
         return value
@@ -105,7 +105,7 @@ def parse_lambda(value, name="lambda_start"):
     except (TypeError, ValueError):
         x = math.nan
     if isinstance(value, bool) or not x > 0 or math.isinf(x):
-        raise ValueError(f"{name}: expected 'auto' or a positive number, got {value!r}")
+        raise ValueError(f"{name}: expected {expected}, got {value!r}")
     return x
 
 
@@ -113,15 +113,7 @@ def parse_dense_lr(value, name="dense_lr"):
     """``"auto"``, ``"none"`` (None: the dense model at ``lr``) or a positive number."""
     if value is None or isinstance(value, str) and value.lower() == "none":
         return None
-    if value == "auto":
-        return value
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        x = math.nan
-    if isinstance(value, bool) or not x > 0 or math.isinf(x):
-        raise ValueError(f"{name}: expected 'auto', 'none' or a positive number, got {value!r}")
-    return x
+    return parse_lambda(value, name, "'auto', 'none' or a positive number")
 
 
 def _number(kind, positive=False, unit=False):
