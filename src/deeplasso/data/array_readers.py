@@ -125,7 +125,6 @@ def read_npz(path: Path, unlabeled: bool = False):
         for p in PARTS:
             kx, ky = found[("X", p)], found[("y", p)]
             if unlabeled and found[("y", "train")] is None:
-                ky = None
                 if kx is not None:
                     parts[p] = (_npz_array(z, kx, path), None)
                 continue

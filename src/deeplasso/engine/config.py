@@ -58,7 +58,7 @@ class PathConfig:
     dense_patience: int | None = _param(None, "early-stopping patience of the dense model (lambda 0); None: "
                                               "patience")
     dense_lr: float | str | None = _param(None, "learning rate of the dense model (lambda 0) and of refit; the "
-                                                "path then goes on at lr with a fresh optimiser state; \"auto\": "
+                                                "path then goes on at lr with that run's optimiser state; \"auto\": "
                                                 "trained at lr/10 and at lr from the same start, the lower "
                                                 "validation loss kept; None: lr")
     steps_per_epoch: int | str | None = _param(None, "optimiser steps that count as one epoch (the unit of "

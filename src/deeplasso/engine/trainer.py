@@ -105,7 +105,7 @@ class Trainer:
 
     def begin_path(self) -> None:
         """Switch to the path's optimiser after the dense model, where it differs: after a
-        dense model at another ``dense_lr``, a new step at ``lr`` (fresh optimiser state);
+        dense model at another ``dense_lr``, a new step at ``lr`` (with the dense run's moments);
         with ``path_optimizer="sgd"``, SGD with momentum (fresh buffer) at ``lr``."""
         if self.step.lr != float(self.cfg.lr):
             self.use_lr(self.cfg.lr, keep_state=True)

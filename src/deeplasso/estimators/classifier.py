@@ -91,7 +91,7 @@ class LassoNetClassifier(ClassifierMixin, LassoNetBase):
         Early-stopping patience of the dense model and of the refit; None: ``patience``.
     dense_lr : float, "auto" or None, default="auto"
         Learning rate of the dense model and of the refit; after a dense model at
-        another rate the path goes on at ``lr`` with a fresh optimiser state. ``"auto"``:
+        another rate the path goes on at ``lr`` with that run's optimiser state. ``"auto"``:
         the dense model is trained at ``lr / 10`` and at ``lr`` from the same start and
         the one of lower validation loss is kept (the path is then exactly that of
         ``dense_lr=None``, where ``lr`` wins). None: ``lr``. On CIFAR-10 the dense
