@@ -46,6 +46,7 @@ def test_smoke_budget_reproduces_every_table_and_figure(smoke_run):
     # the paper's protocol (this run) beside the estimators' defaults, the benchmark's winners
     settings = report[report.index("## Settings"):]
     assert "| path_multiplier | `1.5` | auto |" in settings and "| refit | `False` | `True` |" in settings
+    assert "| dense_lr | none (lr) | auto |" in settings
     # each selection task kept the protocol: the fitted model is the path point best on validation
     res0 = json.loads((out / "selection/cifar10/deep/seed0/results.json").read_text())
     best = res0["path"][res0["best_index"]]

@@ -93,6 +93,8 @@ _DEFAULT_WHY = {
                        "(a full-batch path otherwise trains a few dozen steps per lambda)",
     "path_optimizer": "SGD for full-batch paths, the optimizer (Adam) for mini-batches",
     "refit": "the selected model is trained again without penalty on its features",
+    "dense_lr": "the dense model at lr / 10 where that validates better: on CIFAR-10 the dense (80, 100) "
+                "LassoNet goes from 46.1 to 51.1, a plain MLP's 51.2",
     "n_features_to_select": "the path stops at k and `transform` keeps exactly k",
 }
 
@@ -106,6 +108,7 @@ def _settings_section(budget) -> list[str]:
     rows = [
         ["batch_size", budget.batch_size, d["batch_size"]],
         ["lr", 1e-3, d["lr"]],
+        ["dense_lr", "none (lr)" if budget.dense_lr is None else budget.dense_lr, d["dense_lr"]],
         ["M", budget.M, d["M"]],
         ["lambda_start", budget.lambda_start, d["lambda_start"]],
         ["path_multiplier", budget.path_multiplier, d["path_multiplier"]],
