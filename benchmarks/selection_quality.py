@@ -18,7 +18,10 @@ on a regular lattice of the image, channels in turn), ``variance``, ``fisher`` (
 installed), ``deeplasso`` (the estimator's defaults, ``n_features_to_select`` = the smallest k)
 and ``deeplasso+key=value+key=value`` (the same with estimator parameters changed; values are
 Python literals, e.g. ``deeplasso+path_multiplier=1.3+hidden_dims=(32,)``). Named variants:
-``VARIANTS`` below.
+``VARIANTS`` below. Levers, as parts of the same spec: ``pixels`` (whole-pixel groups: a colour
+pixel's channels leave together), ``cnn`` (the CNN body on the protocol's image), ``tie=last``
+(ties broken by the norm before leaving, not the sum over the path) and ``paths=N`` (selection
+frequency over N paths of seeds ``seed + 1000 i``), e.g. ``deeplasso+pixels+tie=last``.
 
 One JSON line per (protocol, seed, selector, k) is appended to ``--out`` as soon as it is
 known; what the file already holds is skipped, so a killed run resumes. At the end (or with
@@ -177,17 +180,80 @@ def stg_ranking(P, seed, args):
     return np.argsort(-prob, kind="stable")
 
 
+def pixel_groups(image_shape):
+    """Whole-pixel groups of a channel-first flattened image: the C values of each pixel
+    share one norm, so they leave the model together."""
+    C, H, W = image_shape
+    if C == 1:
+        raise SystemExit("'pixels' needs a colour protocol (one channel: every pixel is a feature already)")
+    return [[c * H * W + p for c in range(C)] for p in range(H * W)]
+
+
+def last_norm_ranking(path):
+    """Importance first (later leaving = more important); ties broken by the norm of
+    theta_j at the point before feature j first left, larger first (the
+    default rule sums the norms over the whole path)."""
+    norms = np.stack([p.theta_norm for p in path])
+    imp = path.feature_importances()
+    gone = norms == 0
+    left = gone[-1]  # left at some point; the others are in the final model
+    last = np.where(left, np.maximum(gone.argmax(axis=0) - 1, 0), len(norms) - 1)  # the point before it first left
+    at_last = norms[last, np.arange(norms.shape[1])]
+    return np.lexsort((-at_last, -imp))
+
+
+def frequency_selection(rankings, ks):
+    """Selection frequency over several paths: for each k, the k features most often in
+    a path's top k; ties by the mean position over the paths."""
+    pos = np.empty((len(rankings), len(rankings[0])))
+    for i, r in enumerate(rankings):
+        pos[i, r] = np.arange(len(r))
+    mean_pos = pos.mean(0)
+    out = {}
+    for k in ks:
+        count = (pos < k).sum(0)
+        out[k] = np.lexsort((mean_pos, -count))[:k]
+    return out
+
+
 def deeplasso_ranking(P, seed, spec):
+    """``spec`` is ``deeplasso+part+part``; a part is ``key=value`` (an estimator parameter,
+    a Python literal), a name of ``VARIANTS``, or one of the levers ``pixels`` (whole-pixel
+    groups), ``cnn`` (the CNN body on the protocol's image shape), ``tie=last`` (tie rule:
+    the norm at the last selected point) and ``paths=N`` (selection frequency over N paths
+    with seeds ``seed + 1000 i``)."""
     params = dict(P.base)
+    tie, n_paths = "sum", 1
     for part in spec.split("+")[1:]:
         key, _, value = part.partition("=")
-        params.update(VARIANTS[key]) if not value else params.__setitem__(key, ast.literal_eval(value))
+        if key == "pixels" and not value:
+            params["groups"] = pixel_groups(P.image_shape)
+        elif key == "cnn" and not value:
+            params.update(body="cnn", image_shape=P.image_shape)
+        elif key == "tie":
+            if value not in ("sum", "last"):
+                raise SystemExit(f"tie={value!r}: use tie=sum (the estimator's rule) or tie=last")
+            tie = value
+        elif key == "paths":
+            n_paths = int(value)
+        elif not value:
+            params.update(VARIANTS[key])
+        else:
+            params[key] = ast.literal_eval(value)
     params.setdefault("n_features_to_select", min(P.ks))
-    sel = LassoNetClassifier(**params, random_state=seed, verbose=0, device="cpu")
     Xtr, ytr, Xva, yva = P.data[:4]
-    sel.fit(Xtr, ytr, X_val=Xva, y_val=yva)
-    return sel.ranking_, {"points": len(sel.path_), "epochs": int(sum(p.epochs for p in sel.path_)),
-                          "dense_val": float(sel.path_[0].val_score)}
+    rankings, info = [], {"points": 0, "epochs": 0, "dense_val": []}
+    for i in range(n_paths):
+        sel = LassoNetClassifier(**params, random_state=seed + 1000 * i, verbose=0, device="cpu")
+        sel.fit(Xtr, ytr, X_val=Xva, y_val=yva)
+        rankings.append(last_norm_ranking(sel.path_) if tie == "last" else sel.ranking_)
+        info["points"] += len(sel.path_)
+        info["epochs"] += int(sum(p.epochs for p in sel.path_))
+        info["dense_val"].append(float(sel.path_[0].val_score))
+    info["dense_val"] = float(np.mean(info["dense_val"]))
+    if n_paths == 1:
+        return rankings[0], info
+    return frequency_selection(rankings, P.ks), info
 
 
 def ranking_of(P, selector, seed, args):
@@ -219,6 +285,8 @@ def ranking_of(P, selector, seed, args):
 
 
 def features_for(P, selector, ranking, k, seed):
+    if isinstance(ranking, dict):  # one selection per k (selection frequency)
+        return np.asarray(ranking[k])
     if selector == "random":
         return random_features(P.data[0].shape[1], k, seed)
     if selector == "lattice":
