@@ -198,6 +198,20 @@ def test_cv_fit_on_two_workers_equals_serial_and_draws_the_curve(tmp_path, clust
     assert from_run_dir(parallel).cv["lambda_1se"] == cv["lambda_1se"]
 
 
+def test_cv_scoring_on_the_command_line(tmp_path, capsys):
+    out = tmp_path / "ll"
+    i = CV_ARGS.index("--cv")
+    args = CV_ARGS[:i] + ["--cv", "2"] + CV_ARGS[i + 2:] + ["--cv-scoring", "neg_log_loss"]
+    assert main(args + ["--out", str(out)]) == 0
+    cv = json.loads((out / "cv.json").read_text())
+    assert cv["scoring"] == "neg_log_loss" and cv["label"] == "CV neg_log_loss"
+    assert np.all(np.array(cv["scores"]) <= 0) and cv["test_score"] <= 0 and 0 < cv["test_accuracy"] <= 1
+    assert "held-out neg_log_loss" in (out / "report.md").read_text()
+    # a regression metric for a classification is refused, naming the right ones
+    assert main(args[:-1] + ["r2", "--out", str(tmp_path / "bad")]) != 0
+    assert "'r2' is a regression metric" in capsys.readouterr().err
+
+
 def test_stability_fit_writes_its_paths_into_the_report(tmp_path):
     out = tmp_path / "st"
     i = CV_ARGS.index("--cv")

@@ -94,14 +94,15 @@ FIT_RENAMED = {
 FIT_NOT_PATH = {"dataset", "data", "labels", "target", "data_dir", "normalize", "test_fraction", "fractions",
                 "retrain_hidden_dims", "max_train", "extra", "split", "split_seed", "classes", "per_class",
                 "retrain_max_epochs", "retrain_patience",
-                "cv", "choose", "stability", "threshold"}  # CV and stability selection beside the path (issue 16)
+                "cv", "choose", "cv_scoring", "stability", "threshold"}  # CV and stability selection beside the path (issue 16)
 
 #: FitSettings fields with no TOML key (experiments/config.py ``_NOT_KEYS``).
 FIT_NO_TOML_KEY = {"verbose": "set by the run option quiet", "extra": "not settable from a file"}
 
 #: Help texts of ``deeplasso fit`` whose stated default is prose, with the value it stands for.
 PROSE_DEFAULTS = {"image_shape": ("bars", None), "target": ("the last column", None),
-                  "out": ("runs/<data set or file name>", "runs/digits")}
+                  "out": ("runs/<data set or file name>", "runs/digits"),
+                  "cv_scoring": ("accuracy, or R^2 for a regression", None)}
 
 
 def _same(a, b) -> bool:

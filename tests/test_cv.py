@@ -141,12 +141,79 @@ def test_cv_parameters_are_the_base_estimators_plus_cv_ones():
     for cv_cls, base in ((LassoNetClassifierCV, LassoNetClassifier), (LassoNetRegressorCV, LassoNetRegressor)):
         params = cv_cls().get_params()
         base_params = base().get_params()
-        assert set(params) - set(base_params) == {"cv", "choose", "workers", "address", "run_dir"}
+        assert set(params) - set(base_params) == {"cv", "scoring", "choose", "workers", "address", "run_dir"}
         assert {k: params[k] for k in base_params} == base_params  # same defaults
         assert cv_cls().cv == 5 and cv_cls().choose == "1se"
         assert list(inspect.signature(cv_cls.__init__).parameters)[1] == "hidden_dims"
     with pytest.raises(ValueError, match="choose"):
         LassoNetClassifierCV(choose="best").fit(*_digits(60))
+
+
+def test_held_out_metrics_match_scikit_learn():
+    from sklearn import metrics
+
+    from deeplasso.scoring import CLASSIFIER_SCORING, REGRESSOR_SCORING, held_out_metric
+
+    rng = np.random.default_rng(0)
+    classes = np.array([3, 5, 7])
+    y = classes[rng.integers(0, 3, 60)]
+    z = rng.standard_normal((60, 3))
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    pred = classes[z.argmax(1)]
+    want = {"accuracy": metrics.accuracy_score(y, pred), "balanced_accuracy": metrics.balanced_accuracy_score(y, pred),
+            "f1_macro": metrics.f1_score(y, pred, average="macro"), "neg_log_loss": -metrics.log_loss(y, p),
+            "roc_auc": metrics.roc_auc_score(y, p, multi_class="ovr")}
+    assert set(want) == set(CLASSIFIER_SCORING)
+    for name, v in want.items():
+        assert held_out_metric(name, y, z, classes) == pytest.approx(v, rel=1e-12), name
+    assert held_out_metric(None, y, z, classes) == want["accuracy"]
+    # two classes: the AUC of class 1's probability
+    y2 = np.where(y == 3, "a", "b")
+    z2 = z[:, :2]
+    assert held_out_metric("roc_auc", y2, z2, np.array(["a", "b"])) == pytest.approx(
+        metrics.roc_auc_score(y2 == "b", z2[:, 1] - z2[:, 0]))
+    t, out = rng.standard_normal(40), rng.standard_normal(40)
+    want = {"r2": metrics.r2_score(t, out), "neg_mean_squared_error": -metrics.mean_squared_error(t, out),
+            "neg_root_mean_squared_error": -np.sqrt(metrics.mean_squared_error(t, out)),
+            "neg_mean_absolute_error": -metrics.mean_absolute_error(t, out)}
+    assert set(want) == set(REGRESSOR_SCORING)
+    for name, v in want.items():
+        assert held_out_metric(name, t, out) == pytest.approx(v, rel=1e-12), name
+
+
+def test_scoring_chooses_lambda_by_the_named_metric():
+    X, y = _digits(300)
+    acc = LassoNetClassifierCV(cv=2, refit=False, **SMALL).fit(X, y)
+    ll = LassoNetClassifierCV(cv=2, refit=False, scoring="neg_log_loss", **SMALL).fit(X, y)
+    # the same paths (same grid, same folds), scored otherwise
+    np.testing.assert_array_equal(ll.lambdas_, acc.lambdas_)
+    assert np.all(ll.cv_scores_ <= 0) and not np.array_equal(ll.cv_scores_, acc.cv_scores_)
+    # the fold scores are the held-out log loss of each fold's points
+    from sklearn.model_selection import check_cv
+
+    tr, te = next(check_cv(2, y, classifier=True).split(X, y))
+    r = fold_scores(LassoNetClassifier, dict(SMALL, store_path_weights=True), X, y, tr, te, scoring="neg_log_loss")
+    ref = LassoNetClassifier(**SMALL, store_path_weights=True).fit(X[tr], y[tr])
+    from sklearn.metrics import log_loss
+
+    with torch.no_grad():
+        want = [-log_loss(y[te], torch.softmax(ref.path_model(i)(torch.as_tensor(X[te], dtype=torch.float64)), 1),
+                          labels=ref.classes_) for i in range(len(ref.path_))]
+    np.testing.assert_allclose(r["scores"], want, rtol=1e-4)
+    # score() is the named metric too
+    assert ll.score(X, y) == pytest.approx(-log_loss(y, ll.predict_proba(X), labels=ll.classes_), rel=1e-9)
+    reg = LassoNetRegressorCV(cv=2, scoring="neg_mean_absolute_error", **SMALL).fit(*_planted(200))
+    assert np.all(reg.cv_scores_ < 0)
+
+
+def test_scoring_of_the_other_task_is_refused_with_its_names():
+    X, y = _digits(60)
+    with pytest.raises(ValueError, match=r"'r2' is a regression metric.*balanced_accuracy"):
+        LassoNetClassifierCV(cv=2, scoring="r2", **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match="scoring"):
+        LassoNetClassifierCV(cv=2, scoring="precision", **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match=r"'roc_auc' is a classification metric"):
+        LassoNetRegressorCV(cv=2, scoring="roc_auc", **SMALL).fit(*_planted(60))
 
 
 def test_run_dir_resumes_finished_folds(tmp_path):

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .experiments import config as _config
+from .scoring import CLASSIFIER_SCORING, REGRESSOR_SCORING
 
 
 def _checked(parse):
@@ -109,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--choose", default=None, choices=["1se", "min"],
                    help="the CV model's lambda: 1se (default; lambda_1se, the sparsest within one standard error of "
                         "the best) or min (lambda_min)")
+    f.add_argument("--cv-scoring", default=None, metavar="NAME",
+                   choices=[*CLASSIFIER_SCORING, *REGRESSOR_SCORING],
+                   help="the held-out metric --cv chooses lambda by (default: accuracy, or R^2 for a regression): "
+                        + ", ".join(CLASSIFIER_SCORING) + " (classification); " + ", ".join(REGRESSOR_SCORING)
+                        + " (regression)")
     f.add_argument("--stability", type=int, default=None, metavar="N",
                    help="also run stability selection over N half-sample paths: stability.json and the stability "
                         "paths (stability.png) in the report")

@@ -5,7 +5,7 @@
 after the dense model). Then one path per fold, started at that same lambda and stopped
 at the grid's last one, each a task of :func:`deeplasso.runner.run_tasks` (serial, a
 local Dask cluster, or a running one); a callback scores the held-out fold at every
-point. A fold whose path ends early (no feature left) keeps its last, empty-model score
+point (accuracy or R^2, or the metric ``scoring`` names). A fold whose path ends early (no feature left) keeps its last, empty-model score
 for the remaining lambdas. From the folds' scores: the mean and its standard error at
 every lambda, ``lambda_min_`` (best mean) and ``lambda_1se_`` (the largest lambda whose
 mean is within one standard error of the best, as glmnet's ``lambda.1se``). The fitted
@@ -37,6 +37,7 @@ from .engine import Callback
 from .engine import refit as train_on_support
 from .estimators import LassoNetClassifier, LassoNetRegressor
 from .runner import Task, run_tasks
+from .scoring import CLASSIFIER_SCORING, REGRESSOR_SCORING, check_scoring, held_out_metric
 
 __all__ = ["LassoNetClassifierCV", "LassoNetRegressorCV", "cv_summary", "CV_PARAMETERS"]
 
@@ -92,11 +93,12 @@ class _KeepAll(Callback):
 
 class HeldOutScore(Callback):
     """Scores the model on held-out data at every point of a path: accuracy (with the
-    estimator's ``classes_``) for classifiers, R^2 for regressors. ``lambdas``,
-    ``scores`` and ``n_selected`` hold one entry per point (the dense model first)."""
+    estimator's ``classes_``) for classifiers, R^2 for regressors, or the metric
+    ``scoring`` names (:func:`held_out_metric`). ``lambdas``, ``scores`` and
+    ``n_selected`` hold one entry per point (the dense model first)."""
 
-    def __init__(self, estimator, X, y):
-        self.estimator, self.X, self.y = estimator, np.asarray(X), np.asarray(y)
+    def __init__(self, estimator, X, y, scoring=None):
+        self.estimator, self.X, self.y, self.scoring = estimator, np.asarray(X), np.asarray(y), scoring
         self.lambdas, self.scores, self.n_selected = [], [], []
 
     def on_path_begin(self, trainer, path):
@@ -113,13 +115,11 @@ class HeldOutScore(Callback):
             model.train(was_training)
         z = out.double().cpu().numpy()
         if is_classifier(self.estimator):
-            score = float(np.mean(self.estimator.classes_[np.argmax(z, axis=1)] == self.y))
+            score = held_out_metric(self.scoring, self.y, z, self.estimator.classes_)
         else:
-            from sklearn.metrics import r2_score
-
             # the regressor trains on a standardised target: its outputs back on y's scale
             z = z * self.estimator.y_scale_ + self.estimator.y_mean_
-            score = float(r2_score(self.y.reshape(len(z), -1), z))
+            score = held_out_metric(self.scoring, self.y, z)
         self.lambdas.append(float(point.lambda_))
         self.scores.append(score)
         self.n_selected.append(int(point.n_selected))
@@ -128,11 +128,11 @@ class HeldOutScore(Callback):
         self._X = None
 
 
-def fold_scores(estimator_class, params, X, y, train, test) -> dict:
+def fold_scores(estimator_class, params, X, y, train, test, scoring=None) -> dict:
     """A runner task: the path of ``estimator_class(**params)`` on ``X[train]`` and its
-    held-out score on ``X[test]`` at every point (the dense model first)."""
+    held-out score (``scoring``) on ``X[test]`` at every point (the dense model first)."""
     est = estimator_class(**params)
-    scorer = HeldOutScore(est, X[test], y[test])
+    scorer = HeldOutScore(est, X[test], y[test], scoring)
     est.fit(X[train], y[train], callbacks=[scorer])
     return {"lambdas": scorer.lambdas, "scores": scorer.scores, "n_selected": scorer.n_selected}
 
@@ -198,6 +198,7 @@ class _CVMixin:
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], ensure_all_finite=True,
                              multi_output=not classifier, y_numeric=not classifier)
         n, d = X.shape
+        check_scoring(self.scoring, classifier)
         splitter = check_cv(self.cv, y, classifier=classifier)
         folds = [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y, cv_groups)]
         if len(folds) < 2:
@@ -239,10 +240,12 @@ class _CVMixin:
         data_key = data_digest(X, y) if run_dir is not None else ""
         for i, (tr, te) in enumerate(folds):
             fp = dict(fold_params, random_state=int(fold_seeds[i]))
-            key = f"cv-fold{i}-" + data_digest(tr, te, data=data_key, cls=self._base.__name__,
+            metric = {} if self.scoring is None else {"scoring": self.scoring}  # None: the keys of before
+            key = f"cv-fold{i}-" + data_digest(tr, te, data=data_key, cls=self._base.__name__, **metric,
                                                **{k: v for k, v in fp.items() if k != "verbose"})
             tasks.append(Task(key, fold_scores,
-                              dict(estimator_class=self._base, params=fp, X=X, y=y, train=tr, test=te),
+                              dict(estimator_class=self._base, params=fp, X=X, y=y, train=tr, test=te,
+                                   scoring=self.scoring),
                               path=None if run_dir is None else run_dir / f"{key}.json"))
         results = run_tasks(tasks, workers=self.workers, address=self.address, progress=bool(self.verbose))
         scores = np.stack([scores_on_grid(lambdas, results[t.key]) for t in tasks])
@@ -290,9 +293,21 @@ class _CVMixin:
         self.n_splits_ = len(folds)
         return self
 
+    def score(self, X, y, sample_weight=None):
+        """The ``scoring`` metric of the fitted model on ``(X, y)`` (accuracy or R^2 when
+        ``scoring`` is None, with ``sample_weight`` as the base estimator takes it)."""
+        if self.scoring is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        if sample_weight is not None:
+            raise ValueError(f"sample_weight is not supported with scoring={self.scoring!r}; pass scoring=None.")
+        if is_classifier(self):
+            return held_out_metric(self.scoring, y, self._forward(X), self.classes_)
+        return held_out_metric(self.scoring, y, self.predict(X))
+
 
 _CV_CONSTRAINTS = {
     "cv": ["cv_object"],
+    "scoring": [StrOptions(set(CLASSIFIER_SCORING) | set(REGRESSOR_SCORING)), None],
     "choose": [StrOptions({"1se", "min"})],
     "workers": [Interval(Integral, 1, None, closed="left"), None],
     "address": [str, None],
@@ -305,6 +320,13 @@ _CV_DOC = """
     --------------------------------------------------------------------------
     cv : int, cross-validation generator or iterable, default=5
         Folds, as scikit-learn's ``check_cv`` reads them (stratified for classifiers).
+    scoring : str or None, default=None
+        The held-out metric lambda is chosen by (higher is better), by scikit-learn's
+        scorer name. None: accuracy (classifiers) or R^2 (regressors). Classifiers:
+        ``accuracy``, ``balanced_accuracy``, ``f1_macro``, ``neg_log_loss``, ``roc_auc``
+        (one-vs-rest for more than two classes). Regressors: ``r2``,
+        ``neg_mean_squared_error``, ``neg_root_mean_squared_error``,
+        ``neg_mean_absolute_error``. ``score`` uses it too.
     choose : {"1se", "min"}, default="1se"
         The lambda the fitted model is taken at: ``lambda_1se_`` (the sparsest model
         within one standard error of the best mean score, as glmnet) or ``lambda_min_``.
@@ -327,7 +349,8 @@ _CV_DOC = """
     n_features_ : ndarray of shape (n_lambdas,)
         Features selected by the full-data path at each lambda.
     cv_scores_ : ndarray of shape (n_folds, n_lambdas)
-        Held-out score (accuracy or R^2) of each fold's path at each lambda.
+        Held-out score (``scoring``; accuracy or R^2 by default) of each fold's path at
+        each lambda.
     cv_mean_, cv_se_ : ndarray of shape (n_lambdas,)
         Mean over folds and its standard error (std with ddof=1 over sqrt(n_folds)).
     lambda_min_, lambda_1se_, best_lambda_ : float
@@ -341,7 +364,7 @@ _CV_DOC = """
 
 
 #: the parameters the CV estimators add to their base estimator's, with their defaults
-CV_PARAMETERS = {"cv": 5, "choose": "1se", "workers": None, "address": None, "run_dir": None}
+CV_PARAMETERS = {"cv": 5, "scoring": None, "choose": "1se", "workers": None, "address": None, "run_dir": None}
 
 
 def _cv_init(base):
@@ -368,9 +391,10 @@ def _cv_init(base):
 
 
 class LassoNetClassifierCV(_CVMixin, LassoNetClassifier):
-    """LassoNet classifier whose lambda is chosen by cross-validation (held-out accuracy).
+    """LassoNet classifier whose lambda is chosen by cross-validation (held-out accuracy,
+    or the metric ``scoring`` names).
 
-    Parameters: those of :class:`~deeplasso.LassoNetClassifier`, plus ``cv``, ``choose``,
+    Parameters: those of :class:`~deeplasso.LassoNetClassifier`, plus ``cv``, ``scoring``, ``choose``,
     ``workers``, ``address``, ``run_dir``.
     """
 
@@ -380,9 +404,10 @@ class LassoNetClassifierCV(_CVMixin, LassoNetClassifier):
 
 
 class LassoNetRegressorCV(_CVMixin, LassoNetRegressor):
-    """LassoNet regressor whose lambda is chosen by cross-validation (held-out R^2).
+    """LassoNet regressor whose lambda is chosen by cross-validation (held-out R^2, or
+    the metric ``scoring`` names).
 
-    Parameters: those of :class:`~deeplasso.LassoNetRegressor`, plus ``cv``, ``choose``,
+    Parameters: those of :class:`~deeplasso.LassoNetRegressor`, plus ``cv``, ``scoring``, ``choose``,
     ``workers``, ``address``, ``run_dir``.
     """
 

@@ -44,6 +44,7 @@ from ..engine import DegeneratePathWarning
 from ..engine.files import remove_stale_temps, write_json
 from ..estimators import LassoNetClassifier, LassoNetRegressor
 from ..evaluation import random_features, retrain_score
+from ..scoring import check_scoring
 from .fit_report import draw_figures, write_fit_report
 from .prepare import prepare_data
 from .rundir import METRICS, METRIC_LABELS, RunExistsError, best_on_validation, check_out_dir, json_data
@@ -135,6 +136,8 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
                                lambda: _start(settings, out, overwrite, resume), t0, t_data,
                                lambda msg: _say(settings, msg))
     metric = METRICS[data.task]
+    if settings.cv:
+        check_scoring(settings.cv_scoring, data.task == "classification")  # before the path, not after it
     Estimator = LassoNetClassifier if data.task == "classification" else LassoNetRegressor
     # refit=False: the run's fitted model is the path point best on validation (the paper's
     # protocol); the plain networks retrained on the top-k features below are the refits
@@ -251,15 +254,18 @@ def _run_cv(settings: FitSettings, data, out: FsPath, workers, address) -> dict:
     metric = METRICS[data.task]
     CV = LassoNetClassifierCV if data.task == "classification" else LassoNetRegressorCV
     est = CV(**dict(_estimator_params(settings, data), verbose=0), cv=int(settings.cv), choose=settings.choose,
-             workers=workers, address=address, run_dir=str(out / "cv"))
+             scoring=settings.cv_scoring, workers=workers, address=address, run_dir=str(out / "cv"))
     est.fit(data.X_train, data.y_train)
+    scoring = settings.cv_scoring
+    label = METRIC_LABELS[metric] if scoring is None else scoring
     doc = {
         "lambdas": est.lambdas_, "mean": est.cv_mean_, "se": est.cv_se_, "n_features": est.n_features_,
         "scores": est.cv_scores_, "lambda_min": est.lambda_min_, "lambda_1se": est.lambda_1se_,
         "choose": settings.choose, "best_lambda": est.best_lambda_, "n_folds": int(est.n_splits_),
-        "label": f"CV {METRIC_LABELS[metric]}", "metric": metric,
+        "label": f"CV {label}", "metric": metric, "scoring": scoring,
         "n_selected": int(est.n_features_selected_), "selected": [int(j) for j in np.flatnonzero(est.support_)],
-        f"test_{metric}": float(est.score(data.X_test, data.y_test)),
+        f"test_{metric}": float(est._base.score(est, data.X_test, data.y_test)),
+        **({} if scoring is None else {"test_score": float(est.score(data.X_test, data.y_test))}),
         "data": "the training split, split again into the folds (validation and test parts not used)",
     }
     write_json(out / "cv.json", doc)

@@ -73,7 +73,7 @@ def _many_path_figures(run_dir: FsPath, res: dict) -> list[str]:
     files = []
     cv = _read(run_dir / "cv.json")
     if cv is not None:
-        files.append(cv_plots.cv_curve(cv, run_dir / "cv.png", score_name=METRIC_LABELS[cv.get("metric", "accuracy")],
+        files.append(cv_plots.cv_curve(cv, run_dir / "cv.png", score_name=cv.get("scoring") or METRIC_LABELS[cv.get("metric", "accuracy")],
                                        title=f"{res['dataset']}: {cv['n_folds']}-fold cross-validation"))
     st = _read(run_dir / "stability.json")
     if st is not None:
@@ -89,19 +89,21 @@ def _many_path_sections(run_dir: FsPath, res: dict) -> list[str]:
     cv = _read(run_dir / "cv.json")
     if cv is not None:
         m = cv.get("metric", "accuracy")
+        sc = cv.get("scoring") or METRIC_LABELS[m]  # the metric the folds were scored by
         lam, nf = cv["lambdas"], cv["n_features"]
         i_min, i_1se = lam.index(cv["lambda_min"]), lam.index(cv["lambda_1se"])
         body += [
             "## Cross-validation over lambda", "",
             f"{cv['n_folds']} folds of the training split ({res['n_train']} samples), one path per fold on the "
-            f"lambda grid of a path on the whole split; held-out {METRIC_LABELS[m]}, mean and standard error over "
+            f"lambda grid of a path on the whole split; held-out {sc}, mean and standard error over "
             f"the folds at each of {len(lam)} lambdas. The model is taken at lambda_{cv['choose']}.", "",
-            table(["", "lambda", "features", f"CV {METRIC_LABELS[m]} (mean ± se)"],
+            table(["", "lambda", "features", f"CV {sc} (mean ± se)"],
                   [["lambda_min", f"{cv['lambda_min']:.4g}", nf[i_min], f"{fmt(cv['mean'][i_min])} ± {fmt(cv['se'][i_min])}"],
                    ["lambda_1se", f"{cv['lambda_1se']:.4g}", nf[i_1se],
                     f"{fmt(cv['mean'][i_1se])} ± {fmt(cv['se'][i_1se])}"]]), "",
             f"The chosen model (lambda_{cv['choose']} = {cv['best_lambda']:.4g}, {cv['n_selected']} features) has "
-            f"test {METRIC_LABELS[m]} {fmt(cv.get(f'test_{m}'))}.", "",
+            f"test {METRIC_LABELS[m]} {fmt(cv.get(f'test_{m}'))}"
+            + (f" and test {sc} {fmt(cv['test_score'])}" if cv.get("scoring") else "") + ".", "",
         ]
         if (run_dir / "cv.png").exists():
             body += ["![the CV curve: mean held-out score with standard-error bars against lambda and the number "

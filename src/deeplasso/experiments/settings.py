@@ -57,5 +57,6 @@ class FitSettings:
     conv_channels: tuple[int, ...] = (16, 32)
     cv: int | None = None  # K: also cross-validate lambda over K folds of the training split (cv.json)
     choose: str = "1se"  # the CV model's lambda: "1se" (lambda_1se) or "min" (lambda_min)
+    cv_scoring: str | None = None  # the CV's held-out metric (a scikit-learn scorer name); None: accuracy or R^2
     stability: int | None = None  # N: also run stability selection over N half-sample paths (stability.json)
     threshold: float = 0.6  # stability selection's probability threshold
