@@ -202,6 +202,37 @@ def test_gpu_share_is_held_on_workers_that_declare_gpus():
     assert {r["held"] for r in out.values()} <= {0.5, 1.0}  # its own half (and a neighbour's, two threads)
 
 
+def gpu_env(i):
+    """What the worker running it sees: its CUDA_VISIBLE_DEVICES and declared GPUs."""
+    import time
+
+    time.sleep(0.5)  # long enough that both workers take tasks
+    w = distributed.get_worker()
+    return {"visible": os.environ.get("CUDA_VISIBLE_DEVICES"), "gpus": w.state.total_resources.get("GPU", 0)}
+
+
+def test_local_cluster_pins_each_worker_to_one_gpu(monkeypatch):
+    """On a machine with GPUs (faked here: the runner is told devices 3 and 5 are visible)
+    worker i sees only GPU i % n and declares GPU=1, so gpus_per_task=1 schedules."""
+    monkeypatch.setattr(runner, "visible_gpus", lambda: ["3", "5"])
+    out = run_tasks([Task(f"t{i}", gpu_env, {"i": i}) for i in range(6)], workers=2, gpus_per_task=1)
+    assert {r["visible"] for r in out.values()} == {"3", "5"}
+    assert {r["gpus"] for r in out.values()} == {1.0}
+
+
+def test_visible_gpus_follows_cuda_visible_devices(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,7")
+    assert runner.visible_gpus() == ["4", "7"]
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert runner.visible_gpus() == ["0", "1"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert runner.visible_gpus() == []
+
+
 def test_serial_needs_no_dask_and_workers_without_dask_say_how_to_install(tmp_path):
     code = textwrap.dedent(f"""
         import sys

@@ -196,6 +196,9 @@ def run_tasks(
         status "skipped", "done" or "failed".
     cluster_kwargs : dict, optional
         Further ``distributed.LocalCluster`` arguments (e.g. ``dashboard_address=":8787"``).
+        Without them, on a machine with CUDA GPUs the local cluster pins worker i to GPU
+        ``i % n_gpus`` (its ``CUDA_VISIBLE_DEVICES``) and declares ``GPU=1`` on it, so
+        that paths on ``device="cuda"`` spread over the GPUs.
 
     Raises
     ------
@@ -271,6 +274,36 @@ def _hold(value):
     return value
 
 
+def visible_gpus() -> list[str]:
+    """The CUDA devices this process may use, as ``CUDA_VISIBLE_DEVICES`` names them
+    (its entries when set, else ``0 .. n-1``); empty without CUDA."""
+    try:
+        import torch
+
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except Exception:  # a broken driver: as if there were no GPU
+        n = 0
+    if n == 0:
+        return []
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    names = [d.strip() for d in env.split(",") if d.strip()] if env else []
+    return names[:n] if len(names) >= n else [str(i) for i in range(n)]
+
+
+def _gpu_cluster(distributed, workers: int, gpus: list[str]):
+    """A local cluster whose worker i sees only GPU ``gpus[i % len(gpus)]`` (as its
+    ``cuda:0``, through ``CUDA_VISIBLE_DEVICES``) and declares ``GPU=1``, so that the
+    paths spread over the devices and ``gpus_per_task`` shares hold; workers beyond the
+    number of GPUs share devices round robin."""
+    workers_spec = {
+        f"gpu{i}": {"cls": distributed.Nanny,
+                    "options": {"nthreads": 1, "env": {"CUDA_VISIBLE_DEVICES": gpus[i % len(gpus)]},
+                                "resources": {"GPU": 1.0}, "silence_logs": logging.ERROR}}
+        for i in range(workers)}
+    scheduler = {"cls": distributed.Scheduler, "options": {"dashboard": False, "dashboard_address": ":0"}}
+    return distributed.SpecCluster(workers=workers_spec, scheduler=scheduler, silence_logs=logging.ERROR)
+
+
 def _run_dask(todo, workers, address, retries, threads, gpus_per_task, cluster_kwargs, results, failures,
               report):
     import numpy as np
@@ -284,7 +317,8 @@ def _run_dask(todo, workers, address, retries, threads, gpus_per_task, cluster_k
                     silence_logs=logging.ERROR)
         opts.update(cluster_kwargs or {})
         try:
-            cluster = distributed.LocalCluster(**opts)
+            gpus = visible_gpus() if not cluster_kwargs else []
+            cluster = _gpu_cluster(distributed, int(workers), gpus) if gpus else distributed.LocalCluster(**opts)
         except RuntimeError as exc:
             raise RuntimeError(f"the local Dask cluster did not start ({exc}). Worker processes are spawned, so "
                                "a script that starts one must do so under `if __name__ == \"__main__\":`.") from exc
