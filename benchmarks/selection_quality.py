@@ -216,6 +216,33 @@ def frequency_selection(rankings, ks):
     return out
 
 
+#: folder where deeplasso's paths are kept (``--path-cache``), so that another rule on the same
+#: path (``tie=last``) costs no second path; None: not kept
+PATH_CACHE = None
+
+
+def _fit_path(P, params, seed):
+    """The estimator's path on the protocol's split (from ``PATH_CACHE`` when it holds it)."""
+    from deeplasso.engine.results import Path as LassoPath
+
+    Xtr, ytr, Xva, yva = P.data[:4]
+    file = None
+    if PATH_CACHE is not None:
+        import hashlib
+
+        key = hashlib.sha256(repr((P.name, seed, sorted((k, repr(v)) for k, v in params.items()))).encode())
+        file = Path(PATH_CACHE) / f"{P.name}-{seed}-{key.hexdigest()[:16]}.npz"
+        if file.exists():
+            return LassoPath.load(file), 0.0
+    t = time.perf_counter()
+    sel = LassoNetClassifier(**params, random_state=seed, verbose=0, device="cpu")
+    sel.fit(Xtr, ytr, X_val=Xva, y_val=yva)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        sel.path_.save(file)
+    return sel.path_, time.perf_counter() - t
+
+
 def deeplasso_ranking(P, seed, spec):
     """``spec`` is ``deeplasso+part+part``; a part is ``key=value`` (an estimator parameter,
     a Python literal), a name of ``VARIANTS``, or one of the levers ``pixels`` (whole-pixel
@@ -241,15 +268,14 @@ def deeplasso_ranking(P, seed, spec):
         else:
             params[key] = ast.literal_eval(value)
     params.setdefault("n_features_to_select", min(P.ks))
-    Xtr, ytr, Xva, yva = P.data[:4]
-    rankings, info = [], {"points": 0, "epochs": 0, "dense_val": []}
+    rankings, info = [], {"points": 0, "epochs": 0, "dense_val": [], "path_seconds": 0.0}
     for i in range(n_paths):
-        sel = LassoNetClassifier(**params, random_state=seed + 1000 * i, verbose=0, device="cpu")
-        sel.fit(Xtr, ytr, X_val=Xva, y_val=yva)
-        rankings.append(last_norm_ranking(sel.path_) if tie == "last" else sel.ranking_)
-        info["points"] += len(sel.path_)
-        info["epochs"] += int(sum(p.epochs for p in sel.path_))
-        info["dense_val"].append(float(sel.path_[0].val_score))
+        path, secs = _fit_path(P, params, seed + 1000 * i)
+        rankings.append(last_norm_ranking(path) if tie == "last" else path.ranking())
+        info["points"] += len(path)
+        info["epochs"] += int(sum(p.epochs for p in path))
+        info["dense_val"].append(float(path[0].val_score))
+        info["path_seconds"] += secs  # 0 for a path read from --path-cache
     info["dense_val"] = float(np.mean(info["dense_val"]))
     if n_paths == 1:
         return rankings[0], info
@@ -356,6 +382,8 @@ def main():
     ap.add_argument("--ref-multiplier", type=float, default=None, help="reference path multiplier (default: "
                     "the protocol's, 1.02 on digits, the reference's 1.02 elsewhere)")
     ap.add_argument("--ref-lambda-start", type=float, default=None)
+    ap.add_argument("--path-cache", default=None, help="folder keeping deeplasso's paths: a second spec on the "
+                    "same path (e.g. +tie=last) reads it instead of fitting it again")
     ap.add_argument("--stg-lam", type=float, default=0.5)
     ap.add_argument("--stg-epochs", type=int, default=2000)
     ap.add_argument("--stg-batch", type=int, default=None, help="STG's batch size (default: full batch; CIFAR-10 "
@@ -366,6 +394,8 @@ def main():
         table(read_jsonl(args.out), args.protocol, batch)
         return
     torch.set_num_threads(args.threads)
+    global PATH_CACHE
+    PATH_CACHE = args.path_cache
     seeds = [int(s) for s in args.seeds.split(",") if s] if "," in args.seeds else list(range(int(args.seeds)))
     P = load_protocol(args.protocol, args.data_dir, batch)
     done = {(r["protocol"], r.get("batch"), r["seed"], r["selector"], r["k"]) for r in read_jsonl(args.out)}
