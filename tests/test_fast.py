@@ -179,6 +179,77 @@ def test_native_epoch_matches_python_steps(hidden, task, weighted, active, dtype
         assert (c_model.input_weight[:, out] == 0).all()
 
 
+def _pixel_groups(C, P):
+    return [[c * P + p for c in range(C)] for p in range(P)]
+
+
+def test_stride_recognises_the_channels_of_each_pixel():
+    from deeplasso.engine import make_groups
+
+    assert make_groups(_pixel_groups(3, 5), 15).stride() == 3
+    shuffled = [list(reversed(g)) for g in reversed(_pixel_groups(3, 5))]  # any order of groups and members
+    assert make_groups(shuffled, 15).stride() == 3
+    assert make_groups(None, 15).stride() is None
+    assert make_groups([[0, 1, 2], [3, 4, 5]], 6).stride() is None  # neighbours, not channels
+    assert make_groups(_pixel_groups(3, 5)[:-1], 15).stride() is None  # one pixel's channels left single
+    assert make_groups([[0, 5], [1, 6], [2, 7], [3, 8], [4, 9, 10]], 11).stride() is None
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("hidden", [(), (8,), (7, 5)])
+def test_native_epoch_with_pixel_groups_matches_the_grouped_python_steps(dtype, hidden):
+    """The C epoch's grouped prox (channels of each pixel) = the Python loop of step +
+    hier_prox_grouped, and whole groups leave together."""
+    _native_epoch_or_skip()
+    from deeplasso.engine import FlatStep, hier_prox_grouped, make_groups
+    from deeplasso.engine.penalty import InputPenalty
+
+    torch.manual_seed(0)
+    C, P, K, n, bs, thr, M = 3, 6, 3, 70, 16, 0.02, 2.0  # thr: the prox threshold (lr times lambda)
+    d = C * P
+    groups = _pixel_groups(C, P)
+    py_model = LassoNet(d, K, hidden).to(dtype)
+    with torch.no_grad():  # pixels 0, 2, 4 start nearly out, so that they leave within the test
+        for p in (0, 2, 4):
+            py_model.input_weight[:, [c * P + p for c in range(C)]] *= 0.01
+    c_model = copy.deepcopy(py_model)
+    X = torch.randn(n, d, dtype=dtype)
+    y = torch.randint(0, K, (n,))
+    # lr 1e-4: Adam's steps stay far below the threshold, so that a group set to zero stays zero
+    py = FlatStep(py_model, "classification", 1e-4, InputPenalty(py_model, M, groups))
+    c = NativeEpochStep(c_model, "classification", 1e-4, InputPenalty(c_model, M, groups))
+    fg = make_groups(groups, d)
+    for _ in range(2):
+        perm = torch.randperm(n)
+        for s in range(0, n, bs):
+            idx = perm[s:s + bs]
+            py.step(X[idx], y[idx])
+            W = py_model.input_weight.data
+            b, w = hier_prox_grouped(W[:K], W[K:], thr, M, fg)
+            W[:K], W[K:] = b, w
+        assert c.native_epoch(X, y, perm, bs, thr, M)
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == torch.float64 else dict(rtol=1e-4, atol=1e-6)
+    for p, q in zip(py_model.parameters(), c_model.parameters()):
+        torch.testing.assert_close(q.detach(), p.detach(), **tol)
+    theta = c_model.input_weight[:K].detach()
+    gone = (theta == 0).all(0).reshape(C, P)
+    assert gone.all(0).tolist() == [True, False, True, False, True, False]  # the three started near zero
+    assert (gone.all(0) | ~gone.any(0)).all()  # a pixel's channels leave together
+
+
+def test_the_path_takes_the_c_epoch_for_pixel_groups_only():
+    from deeplasso.engine import FlatStep, PathConfig
+    from deeplasso.engine.penalty import InputPenalty
+    from deeplasso.engine.steps import select_step
+
+    model = LassoNet(12, 2, (4,))
+    cfg = PathConfig()
+    pick = lambda groups: type(select_step(model, cfg, torch.device("cpu"), InputPenalty(model, 10.0, groups)))
+    assert pick(_pixel_groups(3, 4)) is NativeEpochStep
+    assert pick([[0, 1, 2], [3, 4, 5]]) is FlatStep
+    assert pick(None) is NativeEpochStep
+
+
 def test_native_epoch_rejects_wrong_columns():
     _native_epoch_or_skip()
     model = LassoNet(6, 2, (4,)).double()

@@ -32,7 +32,7 @@ def test_epoch_args_layout_matches_ctypes():
     assert [name for name, _, _ in fields] == [name for name, _ in native.EpochArgs._fields_]
     for name, offset, fsize in fields:
         assert (offset, fsize) == (getattr(native.EpochArgs, name).offset, getattr(native.EpochArgs, name).size), name
-    assert len(fields) == 39
+    assert len(fields) == 40
     assert native.epoch_args_mismatches(lib) == []
 
 

@@ -255,7 +255,8 @@ typedef void (*deeplasso_fn)(void);  /* any function; cast to gemm_f32_t or gemm
     FIELD(int64_t, sgd)            /* 1: SGD with momentum, 0: Adam */                      \
     FIELD(int64_t, t0)             /* optimizer steps taken before this epoch */            \
     FIELD(double, lam)             /* prox threshold: lambda times lr (rounded to T) */     \
-    FIELD(double, M)               /* hierarchy constant (rounded to T) */
+    FIELD(double, M)               /* hierarchy constant (rounded to T) */                  \
+    FIELD(int64_t, gs)             /* group size s: the groups {g + c d/s : c < s}; 1: none */
 
 #define DEEPLASSO_DECLARE_FIELD(TYPE, NAME) TYPE NAME;
 struct deeplasso_epoch_args { DEEPLASSO_EPOCH_ARGS(DEEPLASSO_DECLARE_FIELD) };
@@ -310,6 +311,10 @@ int NAME(const struct deeplasso_epoch_args *args) {                             
     const int64_t np = args->np, sgd = args->sgd, t0 = args->t0;                            \
     const double lr = args->lr, b1 = args->b1, b2 = args->b2, eps = args->eps;              \
     const T lam = (T)args->lam, M = (T)args->M;                                             \
+    /* groups {g + c G : c < s}, d = s G: W_in read row-major is an R s x G matrix whose   */ \
+    /* columns are the groups (theta rows first), so the flat prox on it is the grouped one */ \
+    const int64_t gs = args->gs > 1 ? args->gs : 1;                                         \
+    if (gs > 1 && (act || d % gs)) return 2;                                                \
     const int body = W_out != 0;                                                            \
     int64_t hsz = 0;                                                                        \
     if (body) for (int64_t j = 0; j <= nh; ++j) hsz += bs * widths[j];                      \
@@ -409,7 +414,7 @@ int NAME(const struct deeplasso_epoch_args *args) {                             
         ++t;                                                                                \
         if (sgd) SGDM(flat, grad, mom, np, lr, b1); /* b1: the momentum */                  \
         else ADAM(flat, grad, mom, vel, np, lr, b1, b2, eps, (double)t);                    \
-        if (PROX(W_in, K, R - K, d, d, lam, M)) { free(work); free(hs); return 1; }         \
+        if (PROX(W_in, K * gs, (R - K) * gs, d / gs, d / gs, lam, M)) { free(work); free(hs); return 1; } \
     }                                                                                       \
     free(work); free(hs);                                                                   \
     return 0;                                                                               \

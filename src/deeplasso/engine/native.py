@@ -102,7 +102,7 @@ class EpochArgs(ctypes.Structure):
         ("W_out", _P), ("gW_out", _P),
         ("flat", _P), ("grad", _P), ("mom", _P), ("vel", _P), ("np", _I),
         ("lr", _D), ("b1", _D), ("b2", _D), ("eps", _D), ("sgd", _I), ("t0", _I),
-        ("lam", _D), ("M", _D),
+        ("lam", _D), ("M", _D), ("gs", _I),
     ]
 
 

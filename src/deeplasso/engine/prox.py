@@ -166,6 +166,22 @@ class FeatureGroups:
         return FeatureGroups(self.index.to(device), self.n_features, self.sizes.to(device),
                              self.group_of.to(device))
 
+    def stride(self) -> int | None:
+        """``s`` when the groups are exactly ``{g + c G : c < s}`` for ``g < G`` with
+        ``n_features = s G`` (the channels of each pixel of a channel-first image), else
+        None. The fused weight's ``(K + H) x s G`` block is then, read row-major, a
+        ``(K + H) s x G`` matrix whose columns are the groups: the flat prox on it is the
+        grouped prox, which is how the C epoch runs such groups."""
+        size, G = self.index.shape
+        if size < 2 or size * G != self.n_features:
+            return None
+        members = torch.sort(self.index.cpu(), dim=0).values
+        base = members[0]
+        want = base.unsqueeze(0) + G * torch.arange(size).unsqueeze(1)
+        if not torch.equal(members, want) or not torch.equal(torch.sort(base).values, torch.arange(G)):
+            return None
+        return int(size)
+
 
 def make_groups(groups: Sequence[Sequence[int]] | None, n_features: int) -> FeatureGroups:
     """Validate a list of feature groups and build the padded index used by the prox.
@@ -254,14 +270,15 @@ def hier_prox_grouped(
     zero_w = W.new_zeros(W.shape[0], 1)
     tp = torch.cat([theta, zero_t], dim=1)[:, idx]  # (K, size, G)
     wp = torch.cat([W, zero_w], dim=1)[:, idx]  # (H, size, G)
+    K, H = theta.shape[0], W.shape[0]  # explicit sizes: H = 0 (no hidden layer) is an empty block
     b, w = _prox_columns(
-        tp.reshape(-1, n_groups), wp.reshape(-1, n_groups), float(lam), float(M)
+        tp.reshape(K * size, n_groups), wp.reshape(H * size, n_groups), float(lam), float(M)
     )
     flat = idx.reshape(-1)
-    theta_new = theta.new_zeros(theta.shape[0], d + 1)
-    W_new = W.new_zeros(W.shape[0], d + 1)
-    theta_new[:, flat] = b.reshape(theta.shape[0], -1)
-    W_new[:, flat] = w.reshape(W.shape[0], -1)
+    theta_new = theta.new_zeros(K, d + 1)
+    W_new = W.new_zeros(H, d + 1)
+    theta_new[:, flat] = b.reshape(K, size * n_groups)
+    W_new[:, flat] = w.reshape(H, size * n_groups)
     return theta_new[:, :d], W_new[:, :d]
 
 

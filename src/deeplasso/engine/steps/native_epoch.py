@@ -15,7 +15,8 @@ __all__ = ["NativeEpochStep"]
 class NativeEpochStep(FlatStep):
     """:class:`FlatStep` whose epoch is one C call: per mini-batch the gather of the
     rows, forward and backward through the BLAS gemm PyTorch links, Adam (or SGD)
-    and the hier-prox, with no Python between steps. Where the kernel does not apply
+    and the hier-prox, with no Python between steps. Features in groups run here when
+    the groups are the channels of each pixel (:meth:`FeatureGroups.stride`). Where the kernel does not apply
     (no compiler, another dtype) an epoch runs :class:`FlatStep`'s loop, which
     computes the same update."""
 
@@ -62,6 +63,9 @@ class NativeEpochStep(FlatStep):
         args.sgd, args.t0 = int(self.sgd_momentum is not None), self.t
         args.lam, args.M = float(prox_lam), float(M)
         rc = fn(ctypes.byref(args))
+        if rc == 2:
+            raise ValueError("native epoch: grouped features with an active set, or a group size that does not "
+                             "divide the features")
         if rc:
             raise MemoryError("native epoch: out of memory")
         self.t += (n + batch_size - 1) // batch_size
@@ -90,5 +94,6 @@ class NativeEpochStep(FlatStep):
             gW_out=None if self.gW_out is None else self.gW_out.data_ptr(),
             flat=self.flat.data_ptr(), grad=self.grad.data_ptr(), mom=self.exp_avg.data_ptr(),
             vel=self.exp_avg_sq.data_ptr(), np=self.flat.numel(), lr=self.lr, b2=self.betas[1], eps=self.eps,
-            cw=None if self.cw is None else self.cw.data_ptr())
+            cw=None if self.cw is None else self.cw.data_ptr(),
+            gs=1 if self.penalty.groups is None else self.penalty.groups.stride())
         return fn, args

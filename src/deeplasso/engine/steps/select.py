@@ -22,7 +22,8 @@ def select_step(model: torch.nn.Module, config: PathConfig, device: torch.device
     - A :class:`LassoNet` MLP without dropout, Adam, ``config.fast``: the flat step;
       without groups its epoch runs in C on the CPU (:class:`NativeEpochStep`) or as
       CUDA-graph replays on a GPU (:class:`CudaGraphStep`), else as a Python loop
-      (:class:`FlatStep`; grouped features need the grouped prox).
+      (:class:`FlatStep`; grouped features need the grouped prox, which the C epoch
+      has for the channels of each pixel, :meth:`FeatureGroups.stride`).
     - Anything else (a CNN or user body, dropout, another optimiser, a plain
       network): autograd and ``torch.optim`` (:class:`AutogradStep`).
     """
@@ -32,4 +33,6 @@ def select_step(model: torch.nn.Module, config: PathConfig, device: torch.device
     kind = FlatStep
     if penalty.groups is None:
         kind = {"cpu": NativeEpochStep, "cuda": CudaGraphStep}.get(torch.device(device).type, FlatStep)
+    elif torch.device(device).type == "cpu" and penalty.groups.stride() is not None:
+        kind = NativeEpochStep  # the channels of each pixel: the C epoch's grouped prox
     return kind(model, task, lr, penalty, class_weight)
