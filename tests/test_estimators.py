@@ -192,6 +192,18 @@ def test_refit_trains_only_the_support_and_beats_the_shrunk_path_model(planted_c
     assert refitted.score(X, y) >= plain.score(X, y)
 
 
+def test_refit_with_pixel_groups_holds_the_other_columns_at_zero(planted_classification):
+    """Groups laid out as the channels of pixels train in the C epoch; the refit on a
+    support holds every other column at exactly zero there too (it falls back to the
+    Python loop, whose prox zeroes them after every step)."""
+    X, y = planted_classification
+    groups = [[p, p + 5, p + 10] for p in range(5)]
+    est = LassoNetClassifier(**QUICK, groups=groups, n_features_to_select=6, random_state=0, refit=True).fit(X, y)
+    assert est.refit_epochs_ >= 1
+    W = est.module_.input_weight.detach().cpu().numpy()
+    assert est.support_.sum() == 6 and not W[:, ~est.support_].any() and W[:, est.support_].any()
+
+
 def test_refit_is_deterministic_and_checked(planted_classification):
     X, y = planted_classification
     kw = dict(QUICK, n_features_to_select=4, refit=True, random_state=3)

@@ -40,6 +40,8 @@ class NativeEpochStep(FlatStep):
         dev = self.flat.device
         if dev.type != "cpu" or X.device != dev or X.dtype != self.flat.dtype or self._adam is None:
             return False
+        if self.penalty.held_out is not None:  # columns held at zero (a grouped refit): the Python prox does it
+            return False
         if self._epoch is None:
             self._epoch = self._bind_epoch() or False
         if not self._epoch:
