@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .experiments import config as _config
-from .scoring import CLASSIFIER_SCORING, REGRESSOR_SCORING
+from .scoring import CLASSIFIER_SCORING, REGRESSOR_SCORING, SCORING
 
 
 def _checked(parse):
@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the CV model's lambda: 1se (default; lambda_1se, the sparsest within one standard error of "
                         "the best) or min (lambda_min)")
     f.add_argument("--cv-scoring", default=None, metavar="NAME",
-                   choices=[*CLASSIFIER_SCORING, *REGRESSOR_SCORING],
+                   choices=SCORING,
                    help="the held-out metric --cv chooses lambda by (default: accuracy, or R^2 for a regression): "
                         + ", ".join(CLASSIFIER_SCORING) + " (classification); " + ", ".join(REGRESSOR_SCORING)
                         + " (regression)")

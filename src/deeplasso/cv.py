@@ -37,7 +37,7 @@ from .engine import Callback
 from .engine import refit as train_on_support
 from .estimators import LassoNetClassifier, LassoNetRegressor
 from .runner import Task, run_tasks
-from .scoring import CLASSIFIER_SCORING, REGRESSOR_SCORING, check_scoring, held_out_metric
+from .scoring import SCORING, check_scoring, held_out_metric
 
 __all__ = ["LassoNetClassifierCV", "LassoNetRegressorCV", "cv_summary", "CV_PARAMETERS"]
 
@@ -238,9 +238,9 @@ class _CVMixin:
         run_dir = None if self.run_dir is None else FsPath(self.run_dir)
         tasks = []
         data_key = data_digest(X, y) if run_dir is not None else ""
+        metric = {} if self.scoring is None else {"scoring": self.scoring}  # None: the keys of before
         for i, (tr, te) in enumerate(folds):
             fp = dict(fold_params, random_state=int(fold_seeds[i]))
-            metric = {} if self.scoring is None else {"scoring": self.scoring}  # None: the keys of before
             key = f"cv-fold{i}-" + data_digest(tr, te, data=data_key, cls=self._base.__name__, **metric,
                                                **{k: v for k, v in fp.items() if k != "verbose"})
             tasks.append(Task(key, fold_scores,
@@ -307,7 +307,7 @@ class _CVMixin:
 
 _CV_CONSTRAINTS = {
     "cv": ["cv_object"],
-    "scoring": [StrOptions(set(CLASSIFIER_SCORING) | set(REGRESSOR_SCORING)), None],
+    "scoring": [StrOptions(set(SCORING)), None],
     "choose": [StrOptions({"1se", "min"})],
     "workers": [Interval(Integral, 1, None, closed="left"), None],
     "address": [str, None],

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CLASSIFIER_SCORING", "REGRESSOR_SCORING", "check_scoring", "held_out_metric"]
+__all__ = ["CLASSIFIER_SCORING", "REGRESSOR_SCORING", "SCORING", "check_scoring", "held_out_metric"]
 
 #: the metrics ``scoring`` may name, per task (scikit-learn's scorer names; higher is better)
 CLASSIFIER_SCORING = ("accuracy", "balanced_accuracy", "f1_macro", "neg_log_loss", "roc_auc")
 REGRESSOR_SCORING = ("r2", "neg_mean_squared_error", "neg_root_mean_squared_error", "neg_mean_absolute_error")
+SCORING = CLASSIFIER_SCORING + REGRESSOR_SCORING  # every name, either task
 
 
 def check_scoring(scoring, classifier: bool) -> None:

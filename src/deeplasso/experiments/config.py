@@ -26,7 +26,7 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from ..scoring import CLASSIFIER_SCORING, REGRESSOR_SCORING
+from ..scoring import SCORING
 from .settings import FitSettings
 
 __all__ = ["ConfigError", "FitRun", "resolve_fit", "read_config", "read_toml", "to_toml", "valid_keys",
@@ -229,7 +229,7 @@ _PARSERS = {
     "per_class": _per_class, "retrain_patience": _number(int),
     "body": _string({"mlp", "cnn"}), "conv_channels": lambda v, name: parse_dims(v, name),
     "cv": lambda v, name: _folds(v, name), "choose": _string({"1se", "min"}),
-    "cv_scoring": _string(set(CLASSIFIER_SCORING) | set(REGRESSOR_SCORING), none=("default",)),
+    "cv_scoring": _string(set(SCORING), none=("default",)),
     "stability": lambda v, name: _n_paths(v, name), "threshold": lambda v, name: _threshold(v, name),
     # run options, not settings
     "out": _string(), "overwrite": _flag, "resume": _flag, "quiet": _flag,
