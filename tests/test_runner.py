@@ -80,6 +80,20 @@ def die_mid_write(out, marker, payload, X):
     return {"payload": payload, "sum": math.fsum(X.ravel().tolist())}  # exact: np.sum depends on alignment
 
 
+def held_by_workers(dask_scheduler):
+    return [len(ws.processing) for ws in dask_scheduler.workers.values()]
+
+
+def timed_sleep(secs):
+    """Where and when it ran, and how many tasks each worker held meanwhile."""
+    import time
+
+    t0 = time.time()
+    time.sleep(secs)
+    held = distributed.get_client().run_on_scheduler(held_by_workers)
+    return {"pid": os.getpid(), "start": t0, "end": time.time(), "held": held}
+
+
 def _calls(marker_dir, value):
     return sum(name.startswith(f"{value}-") for name in os.listdir(marker_dir))
 
@@ -145,6 +159,19 @@ def test_killed_worker_mid_write_run_completes_nothing_half_written(tmp_path, cl
         assert (res / f"job{i}.bin").read_bytes() == b"first half;second half"
     assert all((marks / f"{i}.died").exists() for i in dying)  # they did die once
     assert _no_temps(res), os.listdir(res)
+
+
+def test_no_task_waits_behind_a_long_one_while_a_worker_is_free():
+    # the reproduce failure: 20 tasks under their own names on 2 workers were assigned to
+    # workers up front, and one worker ran all that were left while the other stood idle.
+    # Now they wait on the scheduler and each worker holds one task at a time.
+    tasks = [Task("long", timed_sleep, {"secs": 4.0})] + [Task(f"short{i}", timed_sleep, {"secs": 0.25})
+                                                          for i in range(8)]
+    out = run_tasks(tasks, workers=2)
+    long, shorts = out["long"], [out[f"short{i}"] for i in range(8)]
+    assert all(max(r["held"]) == 1 for r in out.values()), [r["held"] for r in out.values()]
+    assert all(s["pid"] != long["pid"] for s in shorts)
+    assert max(s["end"] for s in shorts) < long["end"]
 
 
 def test_resume_reruns_only_unfinished(tmp_path):

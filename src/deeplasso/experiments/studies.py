@@ -71,7 +71,9 @@ def lambda_name(v) -> str:
 
 def tasks(budget: Budget, data_dir, studies=STUDIES) -> list[tuple[str, str, object]]:
     """The run's tasks in order: ``(study, relative output, settings)``. The deep
-    CIFAR-10 path of the first seed comes early: Table 2 and Figure 4 need it."""
+    CIFAR-10 path of the first seed comes early (Table 2 and Figure 4 need it) and the
+    short lambda_start paths last, so that on several workers they fill the gaps the
+    long paths leave at the end."""
     out: list[tuple[str, str, object]] = []
     sel = []
     for seed in budget.seeds:  # every data set and body at one seed before the next seed
@@ -85,13 +87,13 @@ def tasks(budget: Budget, data_dir, studies=STUDIES) -> list[tuple[str, str, obj
         out.append(("baselines", "baselines/cifar10.json",
                     _fit_settings(budget, data_dir, "cifar10", (), 0,
                                   extra={"baseline_options": budget.baseline_options})))
+    if "selection" in studies:
+        out += sel
     if "lambda_start" in studies:
         for v in budget.lambda_grid:
             s = _fit_settings(budget, data_dir, "mnist", budget.lambda_study_hidden, 0, lambda_start=v,
                               classes=tuple(budget.lambda_study_classes), fractions=())
             out.append(("lambda_start", f"lambda_start/{lambda_name(v)}", s))
-    if "selection" in studies:
-        out += sel
     return out
 
 
