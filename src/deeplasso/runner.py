@@ -54,7 +54,8 @@ class Task:
     ----------
     key : str
         Stable and unique within a run: the same work has the same key in every run
-        (resume finds its result by it). Dask's task key is made from it.
+        (resume finds its result by it). On a cluster the Dask key is the run's token
+        and the task's index, so that all tasks form one Dask task group.
     fn : callable
         A top-level (importable, picklable) function; ``fn(**kwargs)`` returns a
         JSON-able value (numbers, strings, lists, dicts; numpy arrays and scalars are
@@ -364,12 +365,10 @@ def _run_dask(todo, workers, address, retries, threads, gpus_per_task, cluster_k
                 return shared[id(v)][0]
             return v
 
-        # One map call, so that the tasks reach the scheduler as one group (one key prefix) in
-        # one graph: Dask then queues them on the scheduler and hands each to the next worker
-        # with a free thread, in list order. Submitted one by one under their own names, each
-        # was its own group, all were assigned to workers up front, and work stealing, which
-        # does not count a worker as saturated while it holds under ~1.9x the mean
-        # occupancy, left one of two workers idle with the other's 18 tasks queued.
+        # One map call: one task group (one key prefix) in one graph, which Dask queues on the
+        # scheduler and hands out in list order as threads free up ("root-ish": more tasks
+        # than twice the threads, no GPU shares). A group per task is placed on workers at
+        # submission, and work stealing may leave a worker idle beside a full queue.
         packs = [(t.fn, _spec(t, threads), {k: send(v) for k, v in t.kwargs.items()}) for t in todo]
         names = [f"deeplasso_task-{token}-{i}" for i in range(len(todo))]
         futs = client.map(_execute_packed, packs, key=names, pure=False, retries=retries, resources=resources)
