@@ -31,7 +31,7 @@ def test_planted_generators_are_kept(seed):
     assert np.array_equal(np.flatnonzero(ae.get_support()), gen)
     # the ranking puts them first, and they never left the path
     assert set(ae.ranking_[:4]) == set(gen)
-    assert np.isinf(ae.feature_importances_[gen]).all()
+    assert np.isinf(ae.path_.feature_importances("lambda")[gen]).all()
 
 
 def test_reconstruction_from_kept_columns_only():

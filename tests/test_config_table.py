@@ -58,8 +58,9 @@ ESTIMATOR_RENAMED = {
     "random_state": ("seed", None, 0, "the path's seed is drawn from check_random_state(random_state)"),
 }
 
-#: Estimator parameters with no PathConfig field: they build the module or the data split.
-ESTIMATOR_ONLY = {"hidden_dims", "body", "image_shape", "conv_channels", "pixel_channels", "refit", "dropout",
+#: Estimator parameters with no PathConfig field: they build the module or the data split, or read the path.
+ESTIMATOR_ONLY = {"hidden_dims", "body", "image_shape", "conv_channels", "pixel_channels", "refit", "importance",
+                  "dropout",
                   "validation_fraction", "device"}
 
 #: PathConfig fields the estimators do not expose.
@@ -75,6 +76,7 @@ FIT_DIFFERENCES = {
     "hidden_dims": ((32,), (100,), "digits has 64 features: a narrow network is enough and fast"),
     "path_multiplier": (1.1, "auto", "a shorter path: a run on digits takes seconds"),
     "task": (None, "classification", "None ('auto'): inferred from the data's labels, which picks the estimator"),
+    "importance": (None, "auto", "None: the estimator's own default (the autoencoder's is 'lambda')"),
     # the estimators are silent by default (scikit-learn's convention, issue 19); the command
     # prints its progress unless --quiet
     "verbose": (1, 0, "deeplasso fit shows its progress; --quiet silences it"),
@@ -102,7 +104,8 @@ FIT_NO_TOML_KEY = {"verbose": "set by the run option quiet", "extra": "not setta
 #: Help texts of ``deeplasso fit`` whose stated default is prose, with the value it stands for.
 PROSE_DEFAULTS = {"image_shape": ("bars", None), "target": ("the last column", None),
                   "out": ("runs/<data set or file name>", "runs/digits"),
-                  "cv_scoring": ("accuracy, or R^2 for a regression", None)}
+                  "cv_scoring": ("accuracy, or R^2 for a regression", None),
+                  "importance": ("the estimator's, auto", None)}
 
 
 def _same(a, b) -> bool:

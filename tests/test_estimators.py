@@ -69,13 +69,22 @@ def test_path_runs_from_all_features_to_none(fitted_regressor):
     lambdas = path.lambdas
     assert np.all(np.diff(lambdas) > 0)
     np.testing.assert_allclose(lambdas[2:] / lambdas[1:-1], QUICK["path_multiplier"])
-    imp = fitted_regressor.feature_importances_
+    imp = path.feature_importances("lambda")
     assert isinstance(imp, np.ndarray) and np.all(np.isfinite(imp)) and np.all(imp <= lambdas[-1])
     sel = path.selected
     never_back = ~(np.diff(sel.astype(int), axis=0) > 0).any(axis=0)
     first_out = np.argmax(~sel, axis=0)
     # a feature that never came back has the lambda at which it left as importance
     np.testing.assert_allclose(imp[never_back], lambdas[first_out[never_back]])
+    # with no n_features_to_select, importance="auto" (the default) is the paper's lambda
+    assert fitted_regressor.importance_ == "lambda" and fitted_regressor.importance_val_loss_ == {}
+    np.testing.assert_array_equal(fitted_regressor.feature_importances_, imp)
+    # importance "norm": the sum of ||theta_j|| over the lambda steps, the dense model left
+    # out, computed here independently from the stored weights
+    norms = np.array([[np.linalg.norm(p.state["input_weight"][:1, j]) for j in range(12)] for p in path])
+    np.testing.assert_allclose(path.feature_importances("norm"), norms[1:].sum(axis=0), rtol=1e-5)
+    order = path.ranking("norm")
+    assert np.all(np.diff(path.feature_importances("norm")[order]) <= 0)
 
 
 def test_hierarchy_constraint_holds_at_every_point(fitted_regressor):
@@ -359,3 +368,34 @@ def test_lambda_start_float_is_used_as_is(planted_classification):
     clf.fit(X, y)
     assert clf.path_[1].lambda_ == 2.5
     assert clf.path_.lambdas.max() <= 4.0 and math.isclose(clf.lambda_start_, 2.5)
+
+
+def test_importance_auto_keeps_the_rule_whose_refit_validates_better():
+    """With n_features_to_select, "auto" refits a network on the top k of each rule and keeps
+    the lower validation loss; the result is exactly the fit that asks for that rule."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)
+    kw = dict(hidden_dims=(16,), max_epochs=8, patience=3, n_features_to_select=6, random_state=0, verbose=0)
+    auto = LassoNetClassifier(**kw).fit(X, y)
+    tops = {by: set(auto.path_.ranking(by)[:6].tolist()) for by in ("norm", "lambda")}
+    assert tops["norm"] != tops["lambda"], "the case must make the two rules differ"
+    losses = auto.importance_val_loss_
+    assert set(losses) == {"norm", "lambda"} and all(np.isfinite(v) for v in losses.values())
+    assert auto.importance_ == min(losses, key=losses.get)
+    assert set(np.flatnonzero(auto.support_).tolist()) == tops[auto.importance_]
+    np.testing.assert_array_equal(auto.ranking_, auto.path_.ranking(auto.importance_))
+    fixed = LassoNetClassifier(**kw, importance=auto.importance_).fit(X, y)
+    assert fixed.importance_ == auto.importance_ and fixed.importance_val_loss_ == {}
+    np.testing.assert_array_equal(fixed.support_, auto.support_)
+    np.testing.assert_array_equal(fixed.predict_proba(X), auto.predict_proba(X))
+    other = "lambda" if auto.importance_ == "norm" else "norm"
+    assert set(np.flatnonzero(LassoNetClassifier(**kw, importance=other).fit(X, y).support_).tolist()) == tops[other]
+
+
+def test_importance_is_checked():
+    with pytest.raises(ValueError, match="importance"):
+        LassoNetClassifier(importance="first").fit(np.zeros((20, 3)), np.arange(20) % 2)
+    with pytest.raises(ValueError, match="'norm'.*'lambda'"):
+        Path().feature_importances("first")

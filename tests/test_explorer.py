@@ -63,11 +63,30 @@ def test_fit_run_writes_the_page_and_its_data_match_path_npz(run_dir):
     nz = theta > 0
     assert np.max(np.abs(back[nz] / theta[nz] - 1)) < 5e-4
     np.testing.assert_array_equal(data["importance"], path.feature_importances().astype(np.float32))
-    np.testing.assert_array_equal(data["ranking"], path.ranking())
+    # the ranking is the run's own (results.json says by which importance), the map the paper's lambda
+    np.testing.assert_array_equal(data["ranking"], res["ranking"])
+    np.testing.assert_array_equal(data["ranking"], path.ranking(res["importance"]))
     assert data["scores"]["validation"] == pytest.approx([p.val_score for p in path])
     assert data["scores"]["test"] == pytest.approx([r["test_accuracy"] for r in res["path"]])
     assert [r["k"] for r in data["selection"]] == sorted(r["k"] for r in res["selection"])
     assert data["best_index"] == res["best_index"] and data["metric"] == "accuracy"
+
+
+def test_the_run_s_own_ranking_reaches_the_page(run_dir, tmp_path):
+    """A run ranked by importance "norm" shows that order, while the map stays the lambda."""
+    from deeplasso.explorer import from_run_dir
+
+    other = tmp_path / "digits"
+    shutil.copytree(run_dir, other)
+    path = Path.load(other / "path.npz")
+    res = json.loads((other / "results.json").read_text())
+    norm = path.ranking("norm")
+    assert not np.array_equal(norm, path.ranking("lambda")), "the two rules must differ here"
+    res["ranking"], res["importance"] = norm.tolist(), "norm"
+    (other / "results.json").write_text(json.dumps(res))
+    data = from_run_dir(other)
+    np.testing.assert_array_equal(data.ranking, norm)
+    np.testing.assert_array_equal(data.importances, path.feature_importances("lambda"))
 
 
 def test_page_is_one_file_that_requests_nothing(run_dir):

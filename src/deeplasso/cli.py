@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--dense-lr", type=_checked(_config.parse_dense_lr), default=None,
                    help="learning rate of the dense model: 'auto' (lr or lr/10, whichever validates better), "
                         "'none' (lr) or a number (default auto)")
+    f.add_argument("--importance", default=None, choices=["auto", "norm", "lambda"],
+                   help="how features are ranked: norm (the sum of ||theta_j|| over the path's lambda steps) or "
+                        "lambda (the lambda at which a feature left, the paper's) (default: the estimator's, auto: "
+                        "with no k to select, lambda)")
     f.add_argument("--normalize", default=None, choices=["train", "imagenet", "none"],
                    help="standardisation statistics (default train: the training split's; per channel for the "
                         "built-in images, per feature for --data)")

@@ -11,14 +11,15 @@ from .diagnostics import DegeneratePathWarning
 from .modules import CNNBody, LassoNet, MLPBody, PlainMLP, cnn_body, mlp_body
 from .path import fit_path, refit
 from .prox import FeatureGroups, hier_prox, hier_prox_fused_, hier_prox_grouped, make_groups
-from .results import NonFiniteLossError, Path, PathFormatError, PathPoint, feature_importances_from
+from .results import (NonFiniteLossError, Path, PathFormatError, PathPoint, feature_importances_from,
+                      norm_importances_from)
 from .runtime import auto_threads, torch_threads
 from .steps import AutogradStep, CudaGraphStep, FlatStep, NativeEpochStep, Step, select_step
 from .trainer import Trainer
 
 __all__ = [
     "PathConfig", "Path", "PathPoint", "NonFiniteLossError", "CheckpointMismatchError", "PathFormatError",
-    "DegeneratePathWarning", "feature_importances_from",
+    "DegeneratePathWarning", "feature_importances_from", "norm_importances_from",
     "fit_path", "refit", "Trainer",
     "Callback", "CallbackList", "EarlyStopping", "ProgressBar", "KeepBest", "FunctionCallback", "Checkpoint",
     "Step", "AutogradStep", "FlatStep", "NativeEpochStep", "CudaGraphStep", "select_step",

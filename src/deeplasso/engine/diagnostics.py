@@ -92,8 +92,8 @@ def check_path(path, trainer) -> list[str]:
                               f"{DEFAULT_LR:g})")
             found.append(
                 f"the first lambda step (lambda={lam:.4g}) removed {n0 - n1} of {n0} features at once, so "
-                "the ranking among them is only the tie-break (the sum of their weights over the path), not "
-                "the order in which they left. Likely cause and fix: " + "; or ".join(causes) + ".")
+                "the path says nothing about their order: the ranking among them comes from the dense model's "
+                "weights alone, not from the lambda steps. Likely cause and fix: " + "; or ".join(causes) + ".")
     return found
 
 

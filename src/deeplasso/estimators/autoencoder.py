@@ -28,7 +28,8 @@ from .base import LassoNetBase
 __all__ = ["LassoNetAutoencoder"]
 
 #: the defaults that differ from LassoNetBase's (why: docs/unsupervised.md, docs/dev/autoencoder.md)
-_OWN_DEFAULTS = {"n_features_to_select": 0.1, "refit": True, "path_optimizer": "sgd", "lr": 1e-2}
+_OWN_DEFAULTS = {"n_features_to_select": 0.1, "refit": True, "path_optimizer": "sgd", "lr": 1e-2,
+                 "importance": "lambda"}
 
 
 class AutogradOptimizer:
@@ -154,6 +155,11 @@ class LassoNetAutoencoder(LassoNetBase):
     lr : float, default=0.01
         Learning rate of the dense model, the path and the refit (SGD's step needs a
         larger one than Adam's default 1e-3).
+    importance : {"auto", "norm", "lambda"}, default="lambda"
+        As for :class:`LassoNetClassifier`, whose default is ``"auto"``; here the
+        lambda at which a column left, with which the unsupervised benchmark was measured
+        (docs/unsupervised.md). On a coarse digits path ``"norm"`` kept columns that
+        rebuild the others worse than random ones did.
 
     Attributes
     ----------

@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..engine import KeepBest, LassoNet, NonFiniteLossError, PathConfig, cnn_body, fit_path, make_groups
 from ..engine.config import check_M
+from ..engine.results import IMPORTANCES
 from ..engine import refit as train_on_support
 
 __all__ = ["LassoNetBase", "resolve_device"]
@@ -37,6 +38,13 @@ def resolve_device(device) -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for but CUDA is not available here; use device='cpu'.")
     return dev
+
+
+def _top_k(ranking: np.ndarray, d: int, k: int) -> np.ndarray:
+    """The boolean support of the first ``k`` features of ``ranking``."""
+    support = np.zeros(d, dtype=bool)
+    support[ranking[:k]] = True
+    return support
 
 
 class LassoNetBase(SelectorMixin, BaseEstimator):
@@ -60,6 +68,7 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         lambda_max: float = math.inf,
         n_features_to_select: int | float | None = None,
         refit: bool = True,
+        importance: str = "auto",
         batch_size: int | None = 64,
         max_epochs: int = 100,
         patience: int = 5,
@@ -90,6 +99,7 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         self.lambda_max = lambda_max
         self.n_features_to_select = n_features_to_select
         self.refit = refit
+        self.importance = importance
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.patience = patience
@@ -126,6 +136,7 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         "n_features_to_select": [Interval(Integral, 1, None, closed="left"),
                                  Interval(RealNotInt, 0, 1, closed="right"), None],
         "refit": ["boolean"],
+        "importance": [StrOptions({"auto", *IMPORTANCES})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
@@ -324,30 +335,51 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         self.image_shape_ = image_shape
         self.best_index_ = best.index
         self.lambda_start_ = path.meta["lambda_start_used"]
-        self.feature_importances_ = path.feature_importances()
-        self.ranking_ = path.ranking()
-        if k_stop:
-            support = np.zeros(d, dtype=bool)
-            support[self.ranking_[:k_stop]] = True
-        else:
-            support = path[self.best_index_].selected.copy()
-        self.support_ = support
-        self.n_features_selected_ = int(support.sum())
-        self.refit_epochs_ = 0
-        if self.refit and support.any():
+        def fresh_refit(support):
             # from the path's own initial weights, not the chosen point's: a network started
             # fresh ends 1-1.5 points better at 16 and 8 digits features than one started
             # from the shrunk point (benchmarks/refit_accuracy.py)
             with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
                 torch.manual_seed(seed)
-                model = self._build_module(d, self._n_outputs(y_enc), hidden, image_shape).to(dev)
-                self.refit_epochs_, _, self.refit_val_score_ = train_on_support(model, tX, ty, tXv, tyv, cfg, support)
+                net = self._build_module(d, self._n_outputs(y_enc), hidden, image_shape).to(dev)
+                epochs, val_loss, val_score = train_on_support(net, tX, ty, tXv, tyv, cfg, support)
+            return net, epochs, val_loss, val_score
+
+        importance, tried = self._choose_importance(path, d, k_stop, fresh_refit)
+        self.importance_ = importance
+        self.importance_val_loss_ = {by: r[2] for by, r in tried.items()}
+        self.feature_importances_ = path.feature_importances(importance)
+        self.ranking_ = path.ranking(importance)
+        support = _top_k(self.ranking_, d, k_stop) if k_stop else path[self.best_index_].selected.copy()
+        self.support_ = support
+        self.n_features_selected_ = int(support.sum())
+        self.refit_epochs_ = 0
+        if self.refit and support.any():
+            net, self.refit_epochs_, _, self.refit_val_score_ = tried.get(importance) or fresh_refit(support)
+            model = net
         model.eval()
         self.module_ = model
         # predictions in float64: exact enough that a row's output does not depend on
         # which other rows share its batch
         self._predict_module_ = copy.deepcopy(model).double().eval()
         return self
+
+    def _choose_importance(self, path, d, k, refit_on) -> tuple[str, dict]:
+        """The importance the ranking uses, and the refits that chose it (rule -> the
+        ``refit_on(support)`` result). ``"auto"`` with a number of features to select:
+        the top ``k`` by each rule (``"norm"``, ``"lambda"``), a network refit on each from
+        the path's initial weights, and the one of lower validation loss (``"norm"`` when
+        both rules select the same features); without one, ``"lambda"``: no selection to
+        compare, and the paper's definition."""
+        if self.importance != "auto":
+            return self.importance, {}
+        if not k:
+            return "lambda", {}
+        supports = {by: _top_k(path.ranking(by), d, k) for by in IMPORTANCES}
+        if np.array_equal(supports["norm"], supports["lambda"]):
+            return "norm", {}
+        tried = {by: refit_on(supports[by]) for by in IMPORTANCES}
+        return min(IMPORTANCES, key=lambda by: tried[by][2]), tried  # a tie keeps "norm", the first
 
     def _path_optimizer(self) -> str:
         """``"auto"``: SGD for a full-batch path, else the ``optimizer``. With the exact

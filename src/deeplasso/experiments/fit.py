@@ -210,6 +210,7 @@ def run_fit(settings: FitSettings, out: str | FsPath, overwrite: bool = False, r
         "path": path_rows,
         "selection": rows,
         "feature_importances": sel.feature_importances_,
+        "importance": sel.importance_,  # what feature_importances holds: "norm" or "lambda"
         "ranking": ranking,
         "image_shape": None if data.image_shape is None else list(data.image_shape),
         "seconds": {"data": t_data, "path": path_seconds, "path_this_session": t_path, "retrain": t_retrain,
@@ -237,6 +238,7 @@ def _estimator_params(settings: FitSettings, data) -> dict:
         hidden_dims=settings.hidden_dims, batch_size=settings.batch_size, M=settings.M,
         lambda_start=settings.lambda_start, path_multiplier=settings.path_multiplier,
         max_epochs=settings.max_epochs, patience=settings.patience, lr=settings.lr, dense_lr=settings.dense_lr,
+        **({} if settings.importance is None else {"importance": settings.importance}),
         random_state=settings.seed, verbose=settings.verbose, device="cpu",
         body=settings.body, conv_channels=settings.conv_channels,
         image_shape=None if settings.body == "mlp" or data.image_shape is None else tuple(data.image_shape),

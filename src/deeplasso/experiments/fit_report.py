@@ -197,10 +197,11 @@ def write_fit_report(run_dir) -> str:
         body += ["![test images, the top-k pixels kept (the others in olive) and every pixel rebuilt from them]"
                  "(reconstructions.png)", ""]
     if (run_dir / "importance.png").exists():
+        what = ("The sum of ||theta_j|| over the path's lambda steps (the importance the ranking uses), "
+                if res.get("importance") == "norm" else "The lambda at which each feature left the path, ")
         body += ["## Feature importance", "",
-                 "The lambda at which each feature left the path, "
-                 + ("drawn as an image; brighter = more important." if res.get("image_shape", True) else
-                    "as bars; longer = more important."),
+                 what + ("drawn as an image; brighter = more important." if res.get("image_shape", True) else
+                         "as bars; longer = more important."),
                  "", "![importance map](importance.png)", ""]
     body += _many_path_sections(run_dir, res)
     body += ["## The path", "", md_table(

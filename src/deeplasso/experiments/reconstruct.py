@@ -145,7 +145,7 @@ def run_reconstruct(settings, data, out: FsPath, params: dict, checkpoint: FsPat
         "lambda_start": sel.lambda_start_, "best_index": best,
         "test_r2_best": path_rows[best]["test_r2"],
         "path": path_rows, "selection": rows,
-        "feature_importances": sel.feature_importances_, "ranking": ranking,
+        "feature_importances": sel.feature_importances_, "importance": sel.importance_, "ranking": ranking,
         "image_shape": None if data.image_shape is None else list(data.image_shape),
         "seconds": {"data": t_data, "path": float(sum(p.seconds for p in sel.path_)),
                     "path_this_session": t_path, "retrain": t_retrain, "total": time.perf_counter() - t0},

@@ -96,6 +96,9 @@ _DEFAULT_WHY = {
     "dense_lr": "the dense model at lr / 10 where that validates better: on CIFAR-10 the dense (80, 100) "
                 "LassoNet goes from 46.1 to 51.1, a plain MLP's 51.2",
     "n_features_to_select": "the path stops at k and `transform` keeps exactly k",
+    "importance": "features ranked by the sum of ||theta_j|| over the lambda steps, not by the lambda at which "
+                  "they first left (noisy near the end of a mini-batch path): 3-5 points better retrained on "
+                  "MNIST, Fashion-MNIST (k = 50) and digits (k = 8, 4)",
 }
 
 
@@ -117,6 +120,7 @@ def _settings_section(budget) -> list[str]:
         ["path_optimizer", "Adam", d["path_optimizer"]],
         ["n_features_to_select", "none (the whole path)", d["n_features_to_select"]],
         ["refit", False, d["refit"]],
+        ["importance", budget.importance, d["importance"]],
     ]
     body = [[name, f"`{paper!r}`" if not isinstance(paper, str) else paper,
              f"`{ours!r}`" if not isinstance(ours, str) else ours, _DEFAULT_WHY.get(name.split()[0], "")]

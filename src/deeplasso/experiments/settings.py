@@ -41,6 +41,7 @@ class FitSettings:
     patience: int = 5
     lr: float = 1e-3
     dense_lr: float | str | None = "auto"  # the dense model's lr: "auto" (lr or lr/10, on validation), None: lr
+    importance: str | None = None  # the ranking: "norm" (sum of ||theta_j||), "lambda" (leaving); None: the estimator's
     fractions: tuple[float, ...] = (0.5, 0.25, 0.125, 0.0625)
     retrain_hidden_dims: tuple[int, ...] | None = None
     seed: int = 0

@@ -28,6 +28,7 @@ class Budget:
     batch_size: int = 64
     M: float = 10.0
     dense_lr: float | str | None = None  # the paper's protocol: the dense model at lr too
+    importance: str = "lambda"  # the paper's: a feature's importance is the lambda at which it leaves
     retrain_max_epochs: int = 100
     fractions: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
     lambda_grid: tuple = (0.01, 0.1, 1.0, 10.0, 100.0, 500.0, "auto")
@@ -57,6 +58,7 @@ def _dataset_settings(budget: Budget, dataset: str) -> dict:
 def _fit_settings(budget: Budget, data_dir, dataset: str, hidden, seed: int, **kw) -> FitSettings:
     base = dict(data_dir=data_dir, hidden_dims=tuple(hidden), batch_size=budget.batch_size, M=budget.M,
                 lambda_start=budget.lambda_start, path_multiplier=budget.path_multiplier, dense_lr=budget.dense_lr,
+                importance=budget.importance,
                 max_epochs=budget.max_epochs, patience=budget.patience, fractions=budget.fractions,
                 retrain_max_epochs=budget.retrain_max_epochs, seed=seed, split_seed=0, verbose=0)
     base.update(_dataset_settings(budget, dataset))

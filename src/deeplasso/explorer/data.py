@@ -243,12 +243,16 @@ def _selection_rows(rows) -> list[dict] | None:
 
 
 def from_path(path: Path | str | FsPath, *, image_shape=None, feature_names=None, test_scores=None,
-              selection=None, cv=None, metric=None, title=None, best_index=None, info=()) -> ExplorerData:
+              selection=None, cv=None, metric=None, title=None, best_index=None, info=(),
+              ranking=None) -> ExplorerData:
     """Explorer data of a :class:`deeplasso.Path` (or a saved ``path.npz``).
 
     ``test_scores``: one test score per point (e.g. ``estimator.path_scores(X_test,
     y_test)``); ``selection``: retrained top-k / random-k rows (``results.json``'s
-    ``selection`` or ``{"k", "top", "random"}`` dicts); ``cv``: see :func:`check_cv`.
+    ``selection`` or ``{"k", "top", "random"}`` dicts); ``cv``: see :func:`check_cv`;
+    ``ranking``: the features' order, most important first (an estimator's ``ranking_``);
+    None: ``path.ranking()``. The importance map always shows the lambda at which each
+    feature left (the paper's picture).
     """
     if not isinstance(path, Path):
         path = Path.load(path)
@@ -271,7 +275,8 @@ def from_path(path: Path | str | FsPath, *, image_shape=None, feature_names=None
         info = ["; ".join(bits)]
     return ExplorerData(
         lambdas=path.lambdas, theta_norm=np.stack([p.theta_norm for p in path]),
-        importances=path.feature_importances(), ranking=path.ranking(), scores=scores, metric=metric,
+        importances=path.feature_importances(), ranking=path.ranking() if ranking is None else ranking,
+        scores=scores, metric=metric,
         image_shape=image_shape, feature_names=feature_names, selection=_selection_rows(selection), cv=cv,
         best_index=best_index, epochs=np.array([p.epochs for p in path]), title=title or "LassoNet path",
         info=list(info))
@@ -298,6 +303,7 @@ def from_estimator(estimator, *, X_test=None, y_test=None, image_shape=None, fea
                     "lambda_min": estimator.lambda_min_, "lambda_1se": estimator.lambda_1se_,
                     "label": f"CV {metric}", "n_folds": getattr(estimator, "n_splits_", None)}
     kw.setdefault("title", f"{type(estimator).__name__}: LassoNet path")
+    kw.setdefault("ranking", getattr(estimator, "ranking_", None))
     return from_path(estimator.path_, image_shape=image_shape, feature_names=feature_names, **kw)
 
 
@@ -340,6 +346,8 @@ def from_run_dir(run_dir, *, cv=None, **kw) -> ExplorerData:
     info.append("; ".join(bits))
     kw.setdefault("title", f"{dataset}: LassoNet path")
     kw.setdefault("best_index", res.get("best_index"))
+    if res.get("ranking") is not None and len(res["ranking"]) == path.n_features:
+        kw.setdefault("ranking", np.asarray(res["ranking"], dtype=np.int64))  # the run's own order
     return from_path(path, image_shape=kw.pop("image_shape", None) or image_shape,
                      feature_names=kw.pop("feature_names", None) or names, test_scores=kw.pop("test_scores", test),
                      selection=kw.pop("selection", None) or res.get("selection"), cv=cv, metric=metric,
