@@ -20,8 +20,13 @@ and ``deeplasso+key=value+key=value`` (the same with estimator parameters change
 Python literals, e.g. ``deeplasso+path_multiplier=1.3+hidden_dims=(32,)``). Named variants:
 ``VARIANTS`` below. Levers, as parts of the same spec: ``pixels`` (whole-pixel groups: a colour
 pixel's channels leave together), ``cnn`` (the CNN body on the protocol's image), ``tie=last``
-(ties broken by the norm before leaving, not the sum over the path) and ``paths=N`` (selection
-frequency over N paths of seeds ``seed + 1000 i``), e.g. ``deeplasso+pixels+tie=last``.
+(with ``importance="lambda"``: ties broken by the norm before leaving, not the sum over the
+path), ``paths=N`` (selection frequency over N paths of seeds ``seed + 1000 i``) and
+``stages=F`` (backward elimination by paths: a fresh dense model and a path on the features
+left, each stage dividing them by F, through every k), e.g. ``deeplasso+pixels+tie=last``.
+``importance="norm"`` and ``"lambda"`` read the ranking off the path, so with
+``--path-cache`` they share one path; the default ``"auto"`` fits the estimator (it chooses
+between the two on refits after its path) and records its choice with the row.
 
 One JSON line per (protocol, seed, selector, k) is appended to ``--out`` as soon as it is
 known; what the file already holds is skipped, so a killed run resumes. At the end (or with
@@ -221,8 +226,10 @@ def frequency_selection(rankings, ks):
 PATH_CACHE = None
 
 
-def _fit_path(P, params, seed):
-    """The estimator's path on the protocol's split (from ``PATH_CACHE`` when it holds it)."""
+def _fit_path(P, params, seed, importance=None):
+    """The estimator's path on the protocol's split (from ``PATH_CACHE`` when it holds it).
+    With ``importance`` the estimator is fitted whatever the cache holds (``"auto"`` decides
+    on refits after the path), and its ``(path, seconds, fitted estimator)`` returned."""
     from deeplasso.engine.results import Path as LassoPath
 
     Xtr, ytr, Xva, yva = P.data[:4]
@@ -232,15 +239,59 @@ def _fit_path(P, params, seed):
 
         key = hashlib.sha256(repr((P.name, seed, sorted((k, repr(v)) for k, v in params.items()))).encode())
         file = Path(PATH_CACHE) / f"{P.name}-{seed}-{key.hexdigest()[:16]}.npz"
-        if file.exists():
+        if file.exists() and importance is None:
             return LassoPath.load(file), 0.0
     t = time.perf_counter()
-    sel = LassoNetClassifier(**params, random_state=seed, verbose=0, device="cpu")
+    sel = LassoNetClassifier(**params, **({} if importance is None else {"importance": importance}),
+                             random_state=seed, verbose=0, device="cpu")
     sel.fit(Xtr, ytr, X_val=Xva, y_val=yva)
+    if importance is not None:
+        if file is not None and not file.exists():
+            file.parent.mkdir(parents=True, exist_ok=True)
+            sel.path_.save(file)
+        return sel.path_, time.perf_counter() - t, sel
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
         sel.path_.save(file)
     return sel.path_, time.perf_counter() - t
+
+
+def stage_targets(d, ks, factor):
+    """The feature counts the stages end on: divided by ``factor`` each stage, every k of
+    the protocol among them, descending."""
+    out, n = set(ks), d
+    while n > min(ks):
+        n = max(min(ks), math.ceil(n / factor))
+        out.add(n)
+    return sorted((t for t in out if t < d), reverse=True)
+
+
+def _staged_ranking(P, params, seed, factor, tie, importance, info):
+    """Backward elimination by paths: a fresh dense model and a path on the features left,
+    down to the next target (``stage_targets``), then again on the survivors. Features
+    that leave in an earlier stage rank below all that stay; within a stage, the path's
+    own ranking."""
+    Xtr, ytr, Xva, yva = P.data[:4]
+    keep = np.arange(Xtr.shape[1])
+    order = []  # eliminated features, least important first
+    groups = params.get("groups")
+    for target in stage_targets(Xtr.shape[1], P.ks, factor):
+        if groups is not None:
+            raise SystemExit("stages and pixels together are not wired")
+        sub = dict(params, n_features_to_select=int(target))
+        import hashlib  # the cache key must name the columns this stage sees
+        cols = hashlib.sha256(keep.astype(np.int64).tobytes()).hexdigest()[:12]
+        sub_P = Protocol(f"{P.name}-cols{cols}", (Xtr[:, keep], ytr, Xva[:, keep], yva), None, P.ks, P.hidden, None,
+                         P.base)
+        path, secs = _fit_path(sub_P, sub, seed)
+        r = last_norm_ranking(path) if tie == "last" else path.ranking(importance)
+        order.extend(keep[r[target:]][::-1].tolist())
+        keep = keep[r[:target]]
+        info["points"] += len(path)
+        info["epochs"] += int(sum(p.epochs for p in path))
+        info["dense_val"].append(float(path[0].val_score))
+        info["path_seconds"] += secs
+    return np.concatenate([keep, np.asarray(order[::-1], dtype=int)])
 
 
 def deeplasso_ranking(P, seed, spec):
@@ -250,7 +301,7 @@ def deeplasso_ranking(P, seed, spec):
     the norm at the last selected point) and ``paths=N`` (selection frequency over N paths
     with seeds ``seed + 1000 i``)."""
     params = dict(P.base)
-    tie, n_paths = "sum", 1
+    tie, n_paths, stages = "sum", 1, None
     for part in spec.split("+")[1:]:
         key, _, value = part.partition("=")
         if key == "pixels" and not value:
@@ -263,15 +314,37 @@ def deeplasso_ranking(P, seed, spec):
             tie = value
         elif key == "paths":
             n_paths = int(value)
+        elif key == "stages":
+            stages = float(value)
+            if stages <= 1:
+                raise SystemExit(f"stages={value}: the factor by which each stage divides the features must be > 1")
         elif not value:
             params.update(VARIANTS[key])
         else:
             params[key] = ast.literal_eval(value)
     params.setdefault("n_features_to_select", min(P.ks))
+    # how the ranking reads the path; not a setting of the path, so a cached path serves "norm"
+    # and "lambda" (the default "auto" fits the estimator, which decides after its path)
+    importance = params.pop("importance", LassoNetClassifier().importance)
+    if stages and importance == "auto":
+        raise SystemExit("stages=F goes with importance=\"norm\" or importance=\"lambda\", not 'auto'")
     rankings, info = [], {"points": 0, "epochs": 0, "dense_val": [], "path_seconds": 0.0}
     for i in range(n_paths):
-        path, secs = _fit_path(P, params, seed + 1000 * i)
-        rankings.append(last_norm_ranking(path) if tie == "last" else path.ranking())
+        if stages:
+            ranking = _staged_ranking(P, params, seed + 1000 * i, stages, tie, importance, info)
+            rankings.append(ranking)
+            continue
+        if importance == "auto":  # the estimator's own choice, on refits of both rules' top k
+            if tie == "last" or n_paths > 1:
+                raise SystemExit("importance='auto' (the default) goes with neither tie=last nor paths=N: give "
+                                 "importance=\"norm\" or importance=\"lambda\"")
+            path, secs, sel = _fit_path(P, params, seed, importance)
+            rankings.append(sel.ranking_)
+            info["importance"] = sel.importance_
+            info["importance_val_loss"] = {k: float(v) for k, v in sel.importance_val_loss_.items()}
+        else:
+            path, secs = _fit_path(P, params, seed + 1000 * i)
+            rankings.append(last_norm_ranking(path) if tie == "last" else path.ranking(importance))
         info["points"] += len(path)
         info["epochs"] += int(sum(p.epochs for p in path))
         info["dense_val"].append(float(path[0].val_score))
