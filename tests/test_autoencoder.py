@@ -32,6 +32,7 @@ def test_planted_generators_are_kept(seed):
     # the ranking puts them first, and they never left the path
     assert set(ae.ranking_[:4]) == set(gen)
     assert np.isinf(ae.path_.feature_importances("lambda")[gen]).all()
+    assert ae.importance_ == "lambda"  # the autoencoder's own default, not the classifier's "auto"
 
 
 def test_reconstruction_from_kept_columns_only():

@@ -50,6 +50,18 @@ def test_second_run_never_overwrites_the_first(finished_run, tmp_path, capsys):
     assert (out / "results.json").read_bytes() == before
 
 
+def test_a_run_written_before_importance_existed_resumes(finished_run, tmp_path, capsys):
+    """The path does not depend on `importance`: a config.json without the key resumes."""
+    out = tmp_path / "run"
+    shutil.copytree(finished_run, out)
+    cfg = json.loads((out / "config.json").read_text())
+    cfg["settings"].pop("importance", None)
+    (out / "config.json").write_text(json.dumps(cfg))
+    assert main(ARGS + ["--out", str(out), "--resume", "--importance", "lambda"]) == 0
+    assert main(ARGS + ["--out", str(out), "--resume", "--seed", "1"]) == 2
+    assert "other settings" in capsys.readouterr().err
+
+
 def test_bad_flag_value_is_reported(capsys):
     with pytest.raises(SystemExit):
         main(["fit", "--hidden-dims", "80,x"])

@@ -394,6 +394,77 @@ def test_importance_auto_keeps_the_rule_whose_refit_validates_better():
     assert set(np.flatnonzero(LassoNetClassifier(**kw, importance=other).fit(X, y).support_).tolist()) == tops[other]
 
 
+def _two_rule_path():
+    """A hand-made path on which the rules' top 2 differ: by lambda of leaving {3, 0}, by the
+    sum of ||theta_j|| over the lambda steps {0, 1} (feature 1 is large, then leaves early)."""
+    from deeplasso import PathPoint
+
+    thetas = [[1, 1, 1, 1], [3, 5, 0, 1], [3, 0, 0, 0.5], [0, 0, 0, 0.2], [0, 0, 0, 0]]
+    points = [PathPoint(lambda_=float(i), theta_norm=np.array(t, float), train_loss=1.0, train_score=0.5,
+                        val_loss=1.0, val_score=0.5, val_objective=1.0, epochs=1, seconds=0.0)
+              for i, t in enumerate(thetas)]
+    return Path(points=points, n_features=4, meta={})
+
+
+def test_importance_auto_a_refit_that_diverges_loses():
+    path = _two_rule_path()
+    assert set(path.ranking("lambda")[:2]) == {3, 0} and set(path.ranking("norm")[:2]) == {0, 1}
+    norm_top = np.isin(np.arange(4), [0, 1])
+
+    def refit(fails):
+        def refit_on(support):
+            if fails(support):
+                raise FloatingPointError("training loss or weights became non-finite")
+            return None, 1, 0.25, 0.9
+        return refit_on
+
+    clf = LassoNetClassifier()
+    rule, tried = clf._choose_importance(path, 4, 2, refit(lambda s: np.array_equal(s, norm_top)))
+    assert rule == "lambda" and set(tried) == {"lambda"}
+    rule, tried = clf._choose_importance(path, 4, 2, refit(lambda s: not np.array_equal(s, norm_top)))
+    assert rule == "norm" and set(tried) == {"norm"}
+    assert clf._choose_importance(path, 4, 2, refit(lambda s: True)) == ("lambda", {})
+    # one rule asked for: no refit; no k: the paper's rule
+    assert LassoNetClassifier(importance="norm")._choose_importance(path, 4, 2, refit(lambda s: True)) == ("norm", {})
+    assert clf._choose_importance(path, 4, None, refit(lambda s: True)) == ("lambda", {})
+
+
+def test_importance_auto_records_a_diverged_refit_as_inf(monkeypatch):
+    """Through a whole fit: the norm rule's refit diverges, so "auto" takes the lambda rule,
+    its loss reads inf, and refit=True predicts with the lambda rule's refit."""
+    from sklearn.datasets import load_digits
+
+    import deeplasso.estimators.base as base
+
+    X, y = load_digits(return_X_y=True)
+    X = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)
+    kw = dict(hidden_dims=(16,), max_epochs=8, patience=3, n_features_to_select=6, random_state=0, verbose=0)
+    real = base.train_on_support
+    norm_top = []
+
+    def diverging(net, tX, ty, tXv, tyv, cfg, support):
+        if norm_top and np.array_equal(np.asarray(support), norm_top[0]):
+            raise FloatingPointError("training loss or weights became non-finite")
+        return real(net, tX, ty, tXv, tyv, cfg, support)
+
+    clf = LassoNetClassifier(**kw)
+    real_choose = clf._choose_importance
+
+    def choose(path, d, k, refit_on):
+        norm_top.append(np.isin(np.arange(d), path.ranking("norm")[:k]))
+        return real_choose(path, d, k, refit_on)
+
+    monkeypatch.setattr(base, "train_on_support", diverging)
+    monkeypatch.setattr(clf, "_choose_importance", choose)
+    clf.fit(X, y)
+    assert clf.importance_ == "lambda"
+    assert clf.importance_val_loss_["norm"] == np.inf and np.isfinite(clf.importance_val_loss_["lambda"])
+    assert not np.array_equal(clf.support_, norm_top[0])
+    monkeypatch.setattr(base, "train_on_support", real)
+    fixed = LassoNetClassifier(**kw, importance="lambda").fit(X, y)
+    np.testing.assert_array_equal(fixed.predict_proba(X), clf.predict_proba(X))
+
+
 def test_importance_is_checked():
     with pytest.raises(ValueError, match="importance"):
         LassoNetClassifier(importance="first").fit(np.zeros((20, 3)), np.arange(20) % 2)

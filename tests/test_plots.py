@@ -12,6 +12,7 @@ from deeplasso import Path, PathPoint
 from deeplasso.plots import (
     accuracy_vs_features,
     importance_image,
+    importance_bars,
     importance_map,
     lambda_start_study,
     path_plot,
@@ -129,6 +130,33 @@ def test_importance_map_texts_neither_overlap_nor_leave_the_figure(tmp_path, mon
     for i, (a, ba) in enumerate(boxes):
         for c, bc in boxes[i + 1:]:
             assert not ba.overlaps(bc), (a, c)
+
+
+def test_importance_map_and_bars_say_which_rule_they_draw(tmp_path, monkeypatch):
+    """A run ranked by importance="norm" draws the sums of ||theta_j||: its colour bar and
+    axis must not call them lambdas."""
+    import matplotlib.text
+
+    from deeplasso.evaluation.plots import importance as mod
+
+    figs = []
+    real = mod.save_png
+    monkeypatch.setattr(mod, "save_png", lambda fig, out, dpi: figs.append(fig) or real(fig, out, dpi))
+    imp = np.random.default_rng(0).exponential(size=16)
+    texts = []
+    for by in ("lambda", "norm"):
+        importance_map(imp, (1, 4, 4), tmp_path / f"m-{by}.png", figsize=(3, 3), dpi=40, by=by)
+        importance_bars(imp, tmp_path / f"b-{by}.png", dpi=40, by=by)
+        texts.append([{t.get_text() for t in f.findobj(matplotlib.text.Text)} for f in figs[-2:]])
+    (map_l, bars_l), (map_n, bars_n) = texts
+    assert "log10 lambda at exit" in map_l and "log10 sum of ||theta_j|| over the path" in map_n
+    assert not any("lambda" in t for t in map_n)
+    assert "log10 sum of ||theta_j|| over the path (longer = more important)" in bars_n
+    assert "log10 lambda at exit (longer = more important)" in bars_l
+    with pytest.raises(ValueError, match="'lambda' or 'norm'"):
+        importance_map(imp, (1, 4, 4), tmp_path / "x.png", by="exit")
+    with pytest.raises(ValueError, match="'lambda' or 'norm'"):
+        importance_bars(imp, tmp_path / "x.png", by="exit")
 
 
 def test_importance_map_from_saved_path(tmp_path):

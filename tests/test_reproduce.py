@@ -93,6 +93,25 @@ def test_second_reproduction_is_refused_and_resume_redoes_nothing(smoke_run, cap
     assert "other settings" in capsys.readouterr().err
 
 
+def test_a_reproduction_begun_before_importance_existed_resumes(smoke_run, tmp_path, monkeypatch):
+    """reproduce.json written before the budget had `importance` (it ranked by "lambda", the
+    budget's value) resumes; another importance there would not."""
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(smoke_run, old)
+    state = json.loads((old / "reproduce.json").read_text())
+    assert state["budget"].pop("importance") == "lambda"
+    (old / "reproduce.json").write_text(json.dumps(state))
+    monkeypatch.setattr(rep, "run_fit", lambda *a, **k: pytest.fail("a finished task ran again"))
+    monkeypatch.setattr(rep, "_run_baselines", lambda *a, **k: pytest.fail("a finished task ran again"))
+    args = ["reproduce", "--budget", "smoke", "--data-dir", str(_data_dir()), "--out", str(old), "--quiet", "--resume"]
+    assert main(args) == 0
+    state["budget"]["importance"] = "norm"
+    (old / "reproduce.json").write_text(json.dumps(state))
+    assert main(args) == 2
+
+
 class Killed(Exception):
     pass
 

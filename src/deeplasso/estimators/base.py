@@ -347,7 +347,9 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
 
         importance, tried = self._choose_importance(path, d, k_stop, fresh_refit)
         self.importance_ = importance
-        self.importance_val_loss_ = {by: r[2] for by, r in tried.items()}
+        # a rule whose refit diverged reads inf; no refits (one rule, or the same top k): empty
+        self.importance_val_loss_ = ({by: tried[by][2] if by in tried else math.inf for by in IMPORTANCES}
+                                     if tried else {})
         self.feature_importances_ = path.feature_importances(importance)
         self.ranking_ = path.ranking(importance)
         support = _top_k(self.ranking_, d, k_stop) if k_stop else path[self.best_index_].selected.copy()
@@ -378,8 +380,15 @@ class LassoNetBase(SelectorMixin, BaseEstimator):
         supports = {by: _top_k(path.ranking(by), d, k) for by in IMPORTANCES}
         if np.array_equal(supports["norm"], supports["lambda"]):
             return "norm", {}
-        tried = {by: refit_on(supports[by]) for by in IMPORTANCES}
-        return min(IMPORTANCES, key=lambda by: tried[by][2]), tried  # a tie keeps "norm", the first
+        tried = {}
+        for by in IMPORTANCES:
+            try:
+                tried[by] = refit_on(supports[by])
+            except FloatingPointError:  # this rule's refit diverged: the other rule wins
+                continue
+        if not tried:  # neither refit trains: the paper's rule (a refit=True fit then reports the divergence)
+            return "lambda", {}
+        return min(tried, key=lambda by: tried[by][2]), tried  # a tie keeps "norm", the first
 
     def _path_optimizer(self) -> str:
         """``"auto"``: SGD for a full-batch path, else the ``optimizer``. With the exact

@@ -83,7 +83,8 @@ class LassoNetClassifier(ClassifierMixin, LassoNetBase):
         the feature first left the model (the paper's definition). ``"auto"``: with
         ``n_features_to_select``, the top k by each, a network refit on each from the
         path's initial weights, and the one of lower validation loss (its refit is then
-        the fitted model when ``refit=True``); without it, ``"lambda"``. Near the end of a
+        the fitted model when ``refit=True``; with ``refit=False`` both refits are extra
+        work, and a refit that diverges loses); without it, ``"lambda"``. Near the end of a
         mini-batch path features drop out and come back from step to step, so the first
         exit is partly noise: on MNIST and Fashion-MNIST at 50 features, and digits at 8
         and 4, ``"norm"`` selects features that a retrained network scores 3-5 points

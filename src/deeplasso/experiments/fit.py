@@ -82,7 +82,11 @@ def _start(settings: FitSettings, out: FsPath, overwrite: bool, resume: bool) ->
     elif started:
         new = json_data(settings)
         # settings added since the run was written count as their defaults there
-        old = {**json_data(FitSettings()), **json.loads((out / "config.json").read_text()).get("settings", {})}
+        stored = json.loads((out / "config.json").read_text()).get("settings", {})
+        # the path does not depend on `importance` (read off it at the end): a run written before
+        # the setting existed resumes under any
+        stored.setdefault("importance", new.get("importance"))
+        old = {**json_data(FitSettings()), **stored}
         differ = sorted(k for k in set(old) | set(new) if k not in ("verbose", "data_dir") and old.get(k) != new.get(k))
         if not resume:
             what = "a finished run (results.json)" if finished else "an interrupted run"

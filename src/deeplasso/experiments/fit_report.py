@@ -26,11 +26,12 @@ def draw_figures(run_dir) -> list[str]:
     res = json.loads((run_dir / "results.json").read_text())
     metric = res.get("metric", "accuracy")
     imp = saved_importances(res)
+    by = res.get("importance") or "lambda"  # runs written before `importance` existed hold lambdas
     if res.get("image_shape"):
-        files = [plots.importance_map(imp, tuple(res["image_shape"]), run_dir / "importance.png")]
+        files = [plots.importance_map(imp, tuple(res["image_shape"]), run_dir / "importance.png", by=by)]
     else:
         files = [plots.importance_bars(imp, run_dir / "importance.png", feature_names=res.get("feature_names"),
-                                       title=f"{res['dataset']}: feature importance")]
+                                       title=f"{res['dataset']}: feature importance", by=by)]
     path_pts = [p for p in res["path"] if p["n_selected"] > 0]
     sel = res["selection"]
     curves = {

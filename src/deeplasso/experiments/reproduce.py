@@ -87,7 +87,8 @@ def reproduce(budget: str | Budget, out, data_dir=None, resume: bool = False, st
         if not resume:
             raise RunExistsError(f"{out} already holds a reproduction (reproduce.json); pass --resume to continue "
                                  "it, or choose another --out.")
-        if state["budget"] != json_data(budget):
+        # `importance` came after some reproductions started; they ranked by "lambda", the paper budget's
+        if {"importance": "lambda", **state["budget"]} != json_data(budget):
             raise RunExistsError(f"{out} holds a reproduction with budget {state['budget']['name']!r} and other "
                                  "settings; resume it with the same budget, or choose another --out.")
     else:

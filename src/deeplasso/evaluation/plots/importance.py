@@ -97,7 +97,7 @@ def importance_image(importances, image_shape, *, scale="log", inf_as="top"):
 
 
 def importance_map(importances, image_shape, out, per_channel=True, *, combine="max", scale="log", inf_as="top",
-                   cmap="inferno", title=None, channel_names=None, figsize=None, dpi=100) -> str:
+                   cmap="inferno", title=None, channel_names=None, figsize=None, dpi=100, by="lambda") -> str:
     """Draw feature importances as images; brighter = more important.
 
     Parameters
@@ -133,6 +133,10 @@ def importance_map(importances, image_shape, out, per_channel=True, *, combine="
         A sequential colormap going dark to bright (default ``"inferno"``).
     title : str, optional
         Figure title.
+    by : {"lambda", "norm"}
+        What the values are, for the colour bar's label: the lambda at which
+        each feature left (default), or the sum of ``||theta_j||`` over the
+        path's lambda steps (``Path.feature_importances("norm")``).
     channel_names : sequence of str, optional
         Panel titles (default red/green/blue for 3 channels).
     figsize : (float, float), optional
@@ -189,8 +193,7 @@ def importance_map(importances, image_shape, out, per_channel=True, *, combine="
     any_never = inf_as == "top" and np.isinf(img).any()
     cb = fig.colorbar(im, ax=list(axes), fraction=0.046 / max(1, n ** 0.5), pad=0.03, shrink=0.9,
                       extend="max" if any_never else "neither")
-    labels = {"log": "log10 lambda at exit", "linear": "lambda at exit", "rank": "rank of exit lambda (0-1)"}
-    cb.set_label(labels[scale], fontsize=8)
+    cb.set_label(_axis_label(by, scale), fontsize=8)
     cb.ax.tick_params(labelsize=7)
     if any_never:
         # above the extension's tip, clear of the top tick label (which sits at the bar's top)
@@ -200,7 +203,15 @@ def importance_map(importances, image_shape, out, per_channel=True, *, combine="
     return save_png(fig, out, dpi)
 
 
-def importance_bars(importances, out, *, feature_names=None, top=30, title=None, figsize=None, dpi=100) -> str:
+def _axis_label(by, scale):
+    what = {"lambda": "lambda at exit", "norm": "sum of ||theta_j|| over the path"}
+    if by not in what:
+        raise ValueError(f"by={by!r}: expected 'lambda' or 'norm' (the rule the importances were read by)")
+    return {"log": f"log10 {what[by]}", "linear": what[by], "rank": f"rank of {what[by]} (0-1)"}[scale]
+
+
+def importance_bars(importances, out, *, feature_names=None, top=30, title=None, figsize=None, dpi=100,
+                    by="lambda") -> str:
     """Draw feature importances as horizontal bars, most important on top.
 
     For features that are not pixels (no ``image_shape``).  The bar length is
@@ -222,6 +233,8 @@ def importance_bars(importances, out, *, feature_names=None, top=30, title=None,
     figsize : (float, float), optional
         Default: height grows with the number of bars.
     dpi : int
+    by : {"lambda", "norm"}
+        What the values are, for the axis label (see :func:`importance_map`).
 
     Returns
     -------
@@ -255,7 +268,7 @@ def importance_bars(importances, out, *, feature_names=None, top=30, title=None,
     ax.barh(ypos, length[order], left=base, color=colors)
     ax.set_yticks(ypos)
     ax.set_yticklabels([names[j] for j in order], fontsize=7 if k > 20 else 8)
-    ax.set_xlabel("log10 lambda at exit (longer = more important)")
+    ax.set_xlabel(f"{_axis_label(by, 'log')} (longer = more important)")
     if never.any():
         ax.legend(handles=[Patch(color="C1", label="never left the path")], fontsize=7, loc="lower right")
     ax.grid(True, axis="x", alpha=0.3)
