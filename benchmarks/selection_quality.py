@@ -245,15 +245,11 @@ def _fit_path(P, params, seed, importance=None):
     sel = LassoNetClassifier(**params, **({} if importance is None else {"importance": importance}),
                              random_state=seed, verbose=0, device="cpu")
     sel.fit(Xtr, ytr, X_val=Xva, y_val=yva)
-    if importance is not None:
-        if file is not None and not file.exists():
-            file.parent.mkdir(parents=True, exist_ok=True)
-            sel.path_.save(file)
-        return sel.path_, time.perf_counter() - t, sel
-    if file is not None:
+    if file is not None and not file.exists():  # (without `importance` it did not exist: returned above)
         file.parent.mkdir(parents=True, exist_ok=True)
         sel.path_.save(file)
-    return sel.path_, time.perf_counter() - t
+    secs = time.perf_counter() - t
+    return (sel.path_, secs) if importance is None else (sel.path_, secs, sel)
 
 
 def stage_targets(d, ks, factor):

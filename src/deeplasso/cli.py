@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .engine.results import IMPORTANCES
 from .experiments import config as _config
 from .scoring import CLASSIFIER_SCORING, REGRESSOR_SCORING, SCORING
 
@@ -97,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--dense-lr", type=_checked(_config.parse_dense_lr), default=None,
                    help="learning rate of the dense model: 'auto' (lr or lr/10, whichever validates better), "
                         "'none' (lr) or a number (default auto)")
-    f.add_argument("--importance", default=None, choices=["auto", "norm", "lambda"],
+    f.add_argument("--importance", default=None, choices=["auto", *IMPORTANCES],
                    help="how features are ranked: norm (the sum of ||theta_j|| over the path's lambda steps) or "
                         "lambda (the lambda at which a feature left, the paper's) (default: the estimator's, auto: "
                         "with no k to select, lambda)")

@@ -108,11 +108,12 @@ class Path:
     def feature_importances(self, by: str = "lambda") -> np.ndarray:
         """Importance of each feature, larger = more important.
 
-        ``by="lambda"`` (the paper's definition, drawn by the importance maps): the lambda
-        at which the feature left the model (``inf`` if it never did); see
-        :func:`feature_importances_from` for features that leave and come back.
-        ``by="norm"`` (the estimators' default): ``sum_t ||theta_j||`` over the lambda
-        steps of the path, the dense model left out, see :func:`norm_importances_from`.
+        ``by="lambda"`` (the paper's definition): the lambda at which the feature left
+        the model (``inf`` if it never did); see :func:`feature_importances_from` for
+        features that leave and come back. ``by="norm"``: ``sum_t ||theta_j||`` over the
+        lambda steps of the path, the dense model left out, see
+        :func:`norm_importances_from`. The estimators' ``importance="auto"`` chooses
+        between the two.
         """
         check_importance(by)
         if by == "norm":
@@ -137,7 +138,7 @@ class Path:
         norms = self.theta_norms
         if by == "norm":
             dense = norms[0] if len(norms) else np.zeros(self.n_features)
-            return np.lexsort((-dense, -self.feature_importances("lambda"), -self.feature_importances("norm")))
+            return np.lexsort((-dense, -self.feature_importances("lambda"), -norm_importances_from(norms)))
         return np.lexsort((-norms.sum(axis=0), -self.feature_importances(by)))
 
     def save(self, file) -> None:

@@ -26,6 +26,7 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from ..engine.results import IMPORTANCES
 from ..scoring import SCORING
 from .settings import FitSettings
 
@@ -222,7 +223,7 @@ _PARSERS = {
     "lambda_start": parse_lambda, "path_multiplier": _number(float, positive=True),
     "max_epochs": _number(int, positive=True), "patience": _number(int), "lr": _number(float, positive=True),
     "dense_lr": parse_dense_lr,
-    "importance": _string({"auto", "norm", "lambda"}, none=("default",)),  # the estimators' options
+    "importance": _string({"auto", *IMPORTANCES}, none=("default",)),  # the estimators' options
     "fractions": _fractions, "retrain_hidden_dims": parse_dims,
     "retrain_max_epochs": _number(int, positive=True), "seed": _number(int),
     "max_train": _number(int, positive=True),

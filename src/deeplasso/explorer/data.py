@@ -274,7 +274,7 @@ def from_path(path: Path | str | FsPath, *, image_shape=None, feature_names=None
             bits.append(f"M = {meta['M']}")
         info = ["; ".join(bits)]
     return ExplorerData(
-        lambdas=path.lambdas, theta_norm=np.stack([p.theta_norm for p in path]),
+        lambdas=path.lambdas, theta_norm=path.theta_norms,
         importances=path.feature_importances(), ranking=path.ranking() if ranking is None else ranking,
         scores=scores, metric=metric,
         image_shape=image_shape, feature_names=feature_names, selection=_selection_rows(selection), cv=cv,

@@ -133,16 +133,16 @@ def importance_map(importances, image_shape, out, per_channel=True, *, combine="
         A sequential colormap going dark to bright (default ``"inferno"``).
     title : str, optional
         Figure title.
-    by : {"lambda", "norm"}
-        What the values are, for the colour bar's label: the lambda at which
-        each feature left (default), or the sum of ``||theta_j||`` over the
-        path's lambda steps (``Path.feature_importances("norm")``).
     channel_names : sequence of str, optional
         Panel titles (default red/green/blue for 3 channels).
     figsize : (float, float), optional
         Inches; default ``(2.6 * panels + 1.2, 3.0)``.
     dpi : int
         Dots per inch; the PNG is ``figsize * dpi`` pixels.
+    by : {"lambda", "norm"}
+        What the values are, for the colour bar's label: the lambda at which
+        each feature left (default), or the sum of ``||theta_j||`` over the
+        path's lambda steps (``Path.feature_importances("norm")``).
 
     Returns
     -------
@@ -158,6 +158,7 @@ def importance_map(importances, image_shape, out, per_channel=True, *, combine="
     if combine not in ("max", "mean"):
         raise ValueError(f"combine must be 'max' or 'mean', got {combine!r}")
     img, vmin, vmax = importance_image(importances, image_shape, scale=scale, inf_as=inf_as)
+    label = _axis_label(by, scale)  # checks `by` before a figure exists
     C = img.shape[0]
     names = list(channel_names) if channel_names is not None else list(
         _CHANNEL_NAMES.get(C, [f"channel {c}" for c in range(C)]))
@@ -193,7 +194,7 @@ def importance_map(importances, image_shape, out, per_channel=True, *, combine="
     any_never = inf_as == "top" and np.isinf(img).any()
     cb = fig.colorbar(im, ax=list(axes), fraction=0.046 / max(1, n ** 0.5), pad=0.03, shrink=0.9,
                       extend="max" if any_never else "neither")
-    cb.set_label(_axis_label(by, scale), fontsize=8)
+    cb.set_label(label, fontsize=8)
     cb.ax.tick_params(labelsize=7)
     if any_never:
         # above the extension's tip, clear of the top tick label (which sits at the bar's top)
@@ -241,6 +242,7 @@ def importance_bars(importances, out, *, feature_names=None, top=30, title=None,
     str
         ``out``.
     """
+    label = _axis_label(by, "log")  # the bars are log10 of the values
     v = _importances(importances)
     if v.size == 0:
         raise ValueError("importances is empty; expected one value per feature")
@@ -268,7 +270,7 @@ def importance_bars(importances, out, *, feature_names=None, top=30, title=None,
     ax.barh(ypos, length[order], left=base, color=colors)
     ax.set_yticks(ypos)
     ax.set_yticklabels([names[j] for j in order], fontsize=7 if k > 20 else 8)
-    ax.set_xlabel(f"{_axis_label(by, 'log')} (longer = more important)")
+    ax.set_xlabel(f"{label} (longer = more important)")
     if never.any():
         ax.legend(handles=[Patch(color="C1", label="never left the path")], fontsize=7, loc="lower right")
     ax.grid(True, axis="x", alpha=0.3)
